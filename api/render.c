@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* Engine structs to JSON (new references), in the shapes openapi.yaml gives. */
+#include <stdio.h>
+
+#include "api_int.h"
+#include "util.h"
+
+json_t *
+api_render_time(int64_t ns)
+{
+    if (ns == 0)
+        return json_null();
+    char buf[40];
+    of_time_format(ns, buf, sizeof(buf));
+    return json_string(buf);
+}
+
+static json_t *
+render_attrs(uint32_t attrs)
+{
+    json_t *a = json_array();
+    if (attrs & OF_ATTR_READONLY)
+        json_array_append_new(a, json_string("readonly"));
+    if (attrs & OF_ATTR_HIDDEN)
+        json_array_append_new(a, json_string("hidden"));
+    if (attrs & OF_ATTR_DIRECTORY)
+        json_array_append_new(a, json_string("directory"));
+    return a;
+}
+
+static json_t *
+render_copy(const struct of_copy *c)
+{
+    return json_pack("{s:b, s:I, s:o, s:o}", "exists", c->exists, "size",
+                     (json_int_t)(c->exists ? c->size : 0), "mtime",
+                     api_render_time(c->exists ? c->mtime_ns : 0), "attributes",
+                     render_attrs(c->exists ? c->attrs : 0));
+}
+
+json_t *
+api_render_item(const struct of_item_view *v)
+{
+    const struct of_item *it = &v->item;
+    char parent[OF_PATH_MAX + 1];
+    json_t *jparent = of_path_parent(it->path, parent, sizeof(parent)) == 0 ? json_string(parent)
+                                                                           : json_null();
+    const struct of_pin_info *p = &v->pin;
+    return json_pack(
+        "{s:s, s:s, s:o, s:o, s:o, s:o,"
+        " s:{s:b, s:b, s:b, s:b, s:b, s:b},"
+        " s:{s:I, s:I},"
+        " s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b},"
+        " s:b, s:b, s:b, s:{s:b, s:b}, s:b, s:b, s:o}",
+        "path", it->path, "type", of_item_type_name(it->type), "parent", jparent, "local",
+        render_copy(&it->local), "remote", render_copy(&it->remote), "original",
+        render_copy(&it->original), "change", "dirty", of_item_dirty(it), "createdOffline",
+        it->created_offline, "deletedOffline", it->deleted_offline, "modifiedData", it->mod_data,
+        "modifiedAttributes", it->mod_attrs, "modifiedTime", it->mod_time, "dirtyBytes", "local",
+        (json_int_t)v->dirty_bytes_local, "remote", (json_int_t)0, "pin", "pinned", p->pinned,
+        "forUser", p->for_user, "forUserInherit", p->for_user_inherit, "byPolicy", p->by_policy,
+        "forComputer", p->for_computer, "forRedirection", p->for_redirection, "partly", p->partly,
+        "ghosted", it->ghosted, "sparse", it->sparse, "encrypted", it->encrypted, "suspend",
+        "suspended", it->suspended, "root", it->suspended_root, "transparentlyCached",
+        it->transparent, "markedForDeletion", it->marked_delete, "lastAccess",
+        api_render_time(it->last_access_ns));
+}
+
+json_t *
+api_render_conn(const struct of_conn_info *ci)
+{
+    return json_pack("{s:s, s:o, s:b, s:o, s:o, s:o, s:n}", "state",
+                     of_conn_state_name(ci->state), "reason",
+                     ci->state == OF_CONN_OFFLINE ? json_string(of_offline_reason_name(ci->reason))
+                                                  : json_null(),
+                     "slow", ci->slow, "latencyMs",
+                     ci->latency_ms >= 0 ? json_integer(ci->latency_ms) : json_null(),
+                     "lastError", ci->last_error[0] ? json_string(ci->last_error) : json_null(),
+                     "lastChange", api_render_time(ci->last_change_ns), "nextProbeAt");
+}
+
+json_t *
+api_render_share(const struct of_share_view *v)
+{
+    char path[2 * OF_SEGMENT_MAX + 4];
+    snprintf(path, sizeof(path), "//%s/%s", v->rec.server, v->rec.share);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "server", v->rec.server, "share",
+                     v->rec.share, "path", path, "remote", v->rec.remote, "cachingMode",
+                     of_caching_mode_name(v->rec.caching_mode), "createdAt",
+                     api_render_time(v->rec.created_ns), "connection", api_render_conn(&v->conn));
+}
+
+json_t *
+api_render_cache(const struct of_cache_info *ci)
+{
+    return json_pack("{s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I}}", "location", ci->location,
+                     "enabled", ci->enabled, "space", "volumeTotal", (json_int_t)ci->volume_total,
+                     "limit", (json_int_t)ci->limit, "used", (json_int_t)ci->used, "unpinnedLimit",
+                     (json_int_t)ci->unpinned_limit, "unpinnedUsed",
+                     (json_int_t)ci->unpinned_used);
+}

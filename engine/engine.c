@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening and closing the engine: data dir, store, content store, shares. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "log.h"
+#include "util.h"
+
+struct live_names {
+    char **names;
+    size_t n, cap;
+};
+
+static void
+collect_name(void *ctx, const char *name)
+{
+    struct live_names *ln = ctx;
+    if (ln->n == ln->cap) {
+        size_t cap = ln->cap ? ln->cap * 2 : 256;
+        char **grown = realloc(ln->names, cap * sizeof(*grown));
+        if (!grown)
+            return;
+        ln->names = grown;
+        ln->cap = cap;
+    }
+    char *copy = strdup(name);
+    if (copy)
+        ln->names[ln->n++] = copy;
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+is_live(void *ctx, const char *name)
+{
+    struct live_names *ln = ctx;
+    return bsearch(&name, ln->names, ln->n, sizeof(char *), cmp_str) != NULL;
+}
+
+/* Content files that no row names are leftovers of a crash between rename and commit. */
+static void
+collect_orphans(struct of_engine *eng)
+{
+    struct live_names ln = {0};
+    if (of_store_content_names(eng->store, collect_name, &ln, NULL) == 0) {
+        qsort(ln.names, ln.n, sizeof(char *), cmp_str);
+        int removed = of_content_collect(eng->content, is_live, &ln);
+        if (removed > 0)
+            of_log_info("content: removed %d orphaned file(s)", removed);
+    }
+    for (size_t i = 0; i < ln.n; i++)
+        free(ln.names[i]);
+    free(ln.names);
+}
+
+int
+of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
+               struct of_error *reterr)
+{
+    struct of_engine *eng = calloc(1, sizeof(*eng));
+    if (!eng)
+        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    pthread_mutex_init(&eng->shares_lock, NULL);
+    int rc;
+    if ((size_t)snprintf(eng->data_dir, sizeof(eng->data_dir), "%s", cfg->data_dir) >=
+        sizeof(eng->data_dir) - 64) {
+        rc = of_error_set(reterr, OF_E(TOO_LONG), "the data directory path is too long");
+        goto out_free;
+    }
+    rc = of_mkdir_p(eng->data_dir, 0700);
+    if (rc < 0) {
+        rc = of_error_set(reterr, OF_E(IO), "cannot create the data directory: %s",
+                          strerror(-rc));
+        goto out_free;
+    }
+    char path[2200];
+    snprintf(path, sizeof(path), "%s/offlinefiles.db", eng->data_dir);
+    rc = of_store_open(path, &eng->store, reterr);
+    if (rc < 0)
+        goto out_free;
+    snprintf(path, sizeof(path), "%s/cache", eng->data_dir);
+    rc = of_content_open(path, &eng->content, reterr);
+    if (rc < 0)
+        goto out_free;
+    collect_orphans(eng);
+    rc = engine_shares_load(eng, reterr);
+    if (rc < 0)
+        goto out_free;
+    *ret_eng = eng;
+    return 0;
+out_free:
+    of_engine_free(eng);
+    return rc;
+}
+
+void
+of_engine_free(struct of_engine *eng)
+{
+    if (!eng)
+        return;
+    engine_shares_free(eng);
+    of_content_free(eng->content);
+    of_store_free(eng->store);
+    pthread_mutex_destroy(&eng->shares_lock);
+    free(eng);
+}
+
+const char *
+of_engine_data_dir(const struct of_engine *eng)
+{
+    return eng->data_dir;
+}
+
+void
+engine_item_init(struct of_item *it, const char *path, enum of_item_type type, int64_t parent_id,
+                 int64_t share_id)
+{
+    memset(it, 0, sizeof(*it));
+    snprintf(it->path, sizeof(it->path), "%s", path);
+    it->type = type;
+    it->parent_id = parent_id;
+    it->share_id = share_id;
+}
+
+void
+engine_copy_from_stat(struct of_copy *c, const struct of_stat *st)
+{
+    c->exists = 1;
+    c->size = st->size;
+    c->mtime_ns = st->mtime_ns;
+    c->attrs = st->attrs;
+    snprintf(c->etag, sizeof(c->etag), "%s", st->etag);
+}
+
+const char *
+of_item_type_name(enum of_item_type type)
+{
+    static const char *const names[] = {"file", "directory", "share", "server"};
+    return (unsigned)type < 4 ? names[type] : "file";
+}
+
+int
+of_item_type_parse(const char *name, enum of_item_type *ret_type)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, of_item_type_name((enum of_item_type)i)) == 0) {
+            *ret_type = (enum of_item_type)i;
+            return 0;
+        }
+    }
+    return -1;
+}

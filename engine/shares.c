@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shares at run time: the table of configured shares with their backends,
+ * their server and share items, and their connection state (online, or
+ * offline with a reason). Full connection management (probes with backoff,
+ * slow links) builds on engine_share_online / engine_share_failed.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "log.h"
+#include "util.h"
+
+/* How long after a connection error a request may probe the share again. */
+#define REPROBE_NS (2LL * 1000000000)
+
+static const char *const mode_names[] = {"manual", "auto", "autoPrograms", "noCaching"};
+static const char *const state_names[] = {"unknown", "offline", "online", "transparentlyCached",
+                                          "partlyTransparentlyCached"};
+static const char *const reason_names[] = {"none",         "forced",    "connectionError",
+                                           "slow",         "suspended", "versionConflict"};
+
+const char *
+of_caching_mode_name(enum of_caching_mode mode)
+{
+    return (unsigned)mode < 4 ? mode_names[mode] : "manual";
+}
+
+int
+of_caching_mode_parse(const char *name, enum of_caching_mode *ret_mode)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, mode_names[i]) == 0) {
+            *ret_mode = (enum of_caching_mode)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+const char *
+of_conn_state_name(enum of_conn_state state)
+{
+    return (unsigned)state < 5 ? state_names[state] : "unknown";
+}
+
+const char *
+of_offline_reason_name(enum of_offline_reason reason)
+{
+    return (unsigned)reason < 6 ? reason_names[reason] : "none";
+}
+
+static void
+set_state(struct share_rt *s, enum of_conn_state state, enum of_offline_reason reason)
+{
+    if (s->state != state || s->reason != reason)
+        s->last_change_ns = of_now_ns();
+    s->state = state;
+    s->reason = reason;
+}
+
+/* A runtime entry for rec, with its backend opened (or offline with the reason why not). */
+static struct share_rt *
+share_new(const struct of_share_rec *rec)
+{
+    struct share_rt *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->rec = *rec;
+    s->refs = 1;
+    struct of_error err = {0};
+    if (of_backend_open(rec->remote, &s->be, &err) < 0) {
+        snprintf(s->last_error, sizeof(s->last_error), "%s", err.detail);
+        set_state(s, OF_CONN_OFFLINE, OF_REASON_CONNECTION_ERROR);
+    } else if (rec->forced_offline) {
+        set_state(s, OF_CONN_OFFLINE, OF_REASON_FORCED);
+    } else if (s->be->ops->probe(s->be, &err) < 0) {
+        snprintf(s->last_error, sizeof(s->last_error), "%s", err.detail);
+        s->last_failure_ns = of_now_ns();
+        set_state(s, OF_CONN_OFFLINE, OF_REASON_CONNECTION_ERROR);
+    } else {
+        set_state(s, OF_CONN_ONLINE, OF_REASON_NONE);
+    }
+    return s;
+}
+
+static void
+share_unref(struct share_rt *s)
+{
+    if (--s->refs == 0) {
+        of_backend_free(s->be);
+        free(s);
+    }
+}
+
+/* Caller holds shares_lock. */
+static struct share_rt *
+find(struct of_engine *eng, const char *server, const char *share)
+{
+    for (size_t i = 0; i < eng->n_shares; i++) {
+        struct share_rt *s = eng->shares[i];
+        if (strcmp(s->rec.server, server) == 0 && strcmp(s->rec.share, share) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+static int
+table_add(struct of_engine *eng, struct share_rt *s)
+{
+    if (eng->n_shares == eng->cap_shares) {
+        size_t cap = eng->cap_shares ? eng->cap_shares * 2 : 8;
+        struct share_rt **grown = realloc(eng->shares, cap * sizeof(*grown));
+        if (!grown)
+            return OF_E(NOMEM);
+        eng->shares = grown;
+        eng->cap_shares = cap;
+    }
+    eng->shares[eng->n_shares++] = s;
+    return 0;
+}
+
+int
+engine_shares_load(struct of_engine *eng, struct of_error *reterr)
+{
+    struct of_share_rec *recs = NULL;
+    size_t n = 0;
+    int rc = of_store_share_list(eng->store, &recs, &n, reterr);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct share_rt *s = share_new(&recs[i]);
+        if (!s || table_add(eng, s) < 0) {
+            free(s);
+            rc = of_error_set(reterr, OF_E(NOMEM), "out of memory");
+        } else if (s->state != OF_CONN_ONLINE) {
+            of_log_warn("share //%s/%s is offline (%s)", s->rec.server, s->rec.share,
+                        of_offline_reason_name(s->reason));
+        }
+    }
+    free(recs);
+    return rc;
+}
+
+void
+engine_shares_free(struct of_engine *eng)
+{
+    for (size_t i = 0; i < eng->n_shares; i++)
+        share_unref(eng->shares[i]);
+    free(eng->shares);
+    eng->shares = NULL;
+    eng->n_shares = 0;
+}
+
+int
+engine_share_acquire(struct of_engine *eng, const char *server, const char *share,
+                     struct share_rt **ret_share, struct of_error *reterr)
+{
+    pthread_mutex_lock(&eng->shares_lock);
+    struct share_rt *s = find(eng, server, share);
+    if (s)
+        s->refs++;
+    pthread_mutex_unlock(&eng->shares_lock);
+    if (!s)
+        return of_error_set(reterr, OF_E(NO_SHARE), "no share //%s/%s is configured", server,
+                            share);
+    *ret_share = s;
+    return 0;
+}
+
+int
+engine_share_for_path(struct of_engine *eng, const char *path, struct share_rt **ret_share,
+                      const char **ret_rel, struct of_error *reterr)
+{
+    char server[OF_SEGMENT_MAX + 1], share[OF_SEGMENT_MAX + 1];
+    const char *rel;
+    if (of_path_split(path, server, share, &rel) < 0 || !share[0])
+        return of_error_set(reterr, OF_E(BAD_PATH), "'%s' is not a path inside a share", path);
+    int rc = engine_share_acquire(eng, server, share, ret_share, reterr);
+    if (rc == 0)
+        *ret_rel = rel;
+    return rc;
+}
+
+void
+engine_share_release(struct of_engine *eng, struct share_rt *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&eng->shares_lock);
+    share_unref(s);
+    pthread_mutex_unlock(&eng->shares_lock);
+}
+
+int
+engine_share_online(struct of_engine *eng, struct share_rt *s)
+{
+    pthread_mutex_lock(&eng->shares_lock);
+    int online = s->state == OF_CONN_ONLINE;
+    int probe = !online && s->reason == OF_REASON_CONNECTION_ERROR && s->be &&
+                of_now_ns() - s->last_failure_ns > REPROBE_NS;
+    if (probe)
+        s->last_failure_ns = of_now_ns(); /* one prober at a time */
+    pthread_mutex_unlock(&eng->shares_lock);
+    if (!probe)
+        return online;
+    struct of_error err = {0};
+    int ok = s->be->ops->probe(s->be, &err) == 0;
+    pthread_mutex_lock(&eng->shares_lock);
+    if (ok && s->reason == OF_REASON_CONNECTION_ERROR) {
+        set_state(s, OF_CONN_ONLINE, OF_REASON_NONE);
+        of_log_info("share //%s/%s is back online", s->rec.server, s->rec.share);
+    }
+    online = s->state == OF_CONN_ONLINE;
+    pthread_mutex_unlock(&eng->shares_lock);
+    return online;
+}
+
+void
+engine_share_failed(struct of_engine *eng, struct share_rt *s, const struct of_error *err)
+{
+    pthread_mutex_lock(&eng->shares_lock);
+    int was_online = s->state == OF_CONN_ONLINE;
+    if (s->reason != OF_REASON_FORCED)
+        set_state(s, OF_CONN_OFFLINE, OF_REASON_CONNECTION_ERROR);
+    s->last_failure_ns = of_now_ns();
+    snprintf(s->last_error, sizeof(s->last_error), "%s", err ? err->detail : "");
+    pthread_mutex_unlock(&eng->shares_lock);
+    if (was_online)
+        of_log_warn("share //%s/%s went offline: %s", s->rec.server, s->rec.share,
+                    err ? err->detail : "");
+}
+
+void
+engine_share_conn(struct of_engine *eng, struct share_rt *s, struct of_conn_info *ret)
+{
+    pthread_mutex_lock(&eng->shares_lock);
+    memset(ret, 0, sizeof(*ret));
+    ret->state = s->state;
+    ret->reason = s->state == OF_CONN_OFFLINE ? s->reason : OF_REASON_NONE;
+    ret->slow = s->reason == OF_REASON_SLOW;
+    ret->latency_ms = -1;
+    ret->last_change_ns = s->last_change_ns;
+    snprintf(ret->last_error, sizeof(ret->last_error), "%s", s->last_error);
+    pthread_mutex_unlock(&eng->shares_lock);
+}
+
+static void
+view_of(struct of_engine *eng, struct share_rt *s, struct of_share_view *v)
+{
+    pthread_mutex_lock(&eng->shares_lock);
+    v->rec = s->rec;
+    pthread_mutex_unlock(&eng->shares_lock);
+    engine_share_conn(eng, s, &v->conn);
+}
+
+/* The server and share items of a new share, in the caller's transaction. */
+static int
+add_items(struct of_engine *eng, struct share_rt *s, struct of_error *reterr)
+{
+    char path[OF_PATH_MAX + 1];
+    struct of_item *it = calloc(1, sizeof(*it));
+    if (!it)
+        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    snprintf(path, sizeof(path), "//%s", s->rec.server);
+    int rc = of_store_item_get(eng->store, path, it, NULL);
+    if (rc == OF_E(NOT_FOUND)) {
+        engine_item_init(it, path, OF_ITEM_SERVER, 0, 0);
+        it->local.exists = it->remote.exists = it->original.exists = 1;
+        it->local.attrs = OF_ATTR_DIRECTORY;
+        rc = of_store_item_put(eng->store, it, reterr);
+    }
+    if (rc < 0)
+        goto out_free;
+    int64_t server_id = it->id;
+    snprintf(path, sizeof(path), "//%s/%s", s->rec.server, s->rec.share);
+    engine_item_init(it, path, OF_ITEM_SHARE, server_id, s->rec.id);
+    it->local.exists = it->original.exists = 1;
+    it->local.attrs = it->original.attrs = OF_ATTR_DIRECTORY;
+    struct of_stat st;
+    if (s->be && s->state == OF_CONN_ONLINE && s->be->ops->stat(s->be, "", &st, NULL) == 0) {
+        engine_copy_from_stat(&it->remote, &st);
+        it->original = it->remote;
+        it->local.mtime_ns = st.mtime_ns;
+    }
+    it->last_access_ns = of_now_ns();
+    rc = of_store_item_put(eng->store, it, reterr);
+out_free:
+    free(it);
+    return rc;
+}
+
+int
+of_engine_share_add(struct of_engine *eng, const struct of_share_rec *rec,
+                    struct of_share_view *ret_view, struct of_error *reterr)
+{
+    struct of_share_rec r = *rec;
+    r.id = 0;
+    r.forced_offline = 0;
+    r.created_ns = of_now_ns();
+    if (of_path_segment_check(r.server, strlen(r.server)) < 0 ||
+        of_path_segment_check(r.share, strlen(r.share)) < 0)
+        return of_error_set(reterr, OF_E(BAD_FIELD), "server and share must be valid names");
+    struct of_backend *probe_be = NULL;
+    int rc = of_backend_open(r.remote, &probe_be, reterr);
+    of_backend_free(probe_be);
+    if (rc < 0)
+        return rc;
+    rc = of_store_begin(eng->store, reterr);
+    if (rc < 0)
+        return rc;
+    struct share_rt *s = NULL;
+    rc = of_store_share_put(eng->store, &r, reterr);
+    if (rc == 0) {
+        s = share_new(&r);
+        if (!s)
+            rc = of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    }
+    if (rc == 0)
+        rc = add_items(eng, s, reterr);
+    if (rc == 0)
+        rc = of_store_commit(eng->store, reterr);
+    else
+        of_store_rollback(eng->store);
+    if (rc < 0) {
+        if (s)
+            share_unref(s);
+        return rc;
+    }
+    pthread_mutex_lock(&eng->shares_lock);
+    rc = table_add(eng, s);
+    pthread_mutex_unlock(&eng->shares_lock);
+    if (rc < 0) {
+        share_unref(s);
+        return of_error_set(reterr, rc, "out of memory");
+    }
+    of_log_info("share //%s/%s added (%s)", r.server, r.share, of_caching_mode_name(r.caching_mode));
+    if (ret_view)
+        view_of(eng, s, ret_view);
+    return 0;
+}
+
+int
+of_engine_share_get(struct of_engine *eng, const char *server, const char *share,
+                    struct of_share_view *ret_view, struct of_error *reterr)
+{
+    struct share_rt *s;
+    int rc = engine_share_acquire(eng, server, share, &s, reterr);
+    if (rc < 0)
+        return rc;
+    view_of(eng, s, ret_view);
+    engine_share_release(eng, s);
+    return 0;
+}
+
+int
+of_engine_share_list(struct of_engine *eng, const char *server,
+                     struct of_share_view **ret_views, size_t *ret_count,
+                     struct of_error *reterr)
+{
+    pthread_mutex_lock(&eng->shares_lock);
+    struct of_share_view *v = calloc(eng->n_shares + 1, sizeof(*v));
+    size_t n = 0;
+    for (size_t i = 0; v && i < eng->n_shares; i++) {
+        struct share_rt *s = eng->shares[i];
+        if (server && strcmp(server, s->rec.server) != 0)
+            continue;
+        v[n].rec = s->rec;
+        n++;
+    }
+    pthread_mutex_unlock(&eng->shares_lock);
+    if (!v)
+        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        struct share_rt *s;
+        if (engine_share_acquire(eng, v[i].rec.server, v[i].rec.share, &s, NULL) == 0) {
+            engine_share_conn(eng, s, &v[i].conn);
+            engine_share_release(eng, s);
+        }
+    }
+    *ret_views = v;
+    *ret_count = n;
+    return 0;
+}
+
+int
+of_engine_share_update(struct of_engine *eng, const char *server, const char *share,
+                       const struct of_share_patch *patch, struct of_share_view *ret_view,
+                       struct of_error *reterr)
+{
+    struct share_rt *s;
+    int rc = engine_share_acquire(eng, server, share, &s, reterr);
+    if (rc < 0)
+        return rc;
+    struct of_share_rec r = s->rec;
+    if (patch->has_caching_mode)
+        r.caching_mode = patch->caching_mode;
+    if (patch->has_remote)
+        snprintf(r.remote, sizeof(r.remote), "%s", patch->remote);
+    struct share_rt *fresh = NULL;
+    if (patch->has_remote) {
+        struct of_backend *probe_be = NULL;
+        rc = of_backend_open(r.remote, &probe_be, reterr);
+        of_backend_free(probe_be);
+    }
+    if (rc == 0)
+        rc = of_store_share_put(eng->store, &r, reterr);
+    if (rc == 0 && patch->has_remote && !(fresh = share_new(&r)))
+        rc = of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    if (rc == 0) {
+        pthread_mutex_lock(&eng->shares_lock);
+        if (fresh) {
+            /* Swap in a new runtime entry; requests in flight finish on the old one. */
+            for (size_t i = 0; i < eng->n_shares; i++)
+                if (eng->shares[i] == s)
+                    eng->shares[i] = fresh;
+            s->removed = 1;
+            share_unref(s);
+        } else {
+            s->rec = r;
+        }
+        pthread_mutex_unlock(&eng->shares_lock);
+    }
+    engine_share_release(eng, s);
+    if (rc == 0 && ret_view)
+        rc = of_engine_share_get(eng, server, share, ret_view, reterr);
+    return rc;
+}
+
+struct dirty_probe {
+    int dirty;
+};
+
+static int
+find_dirty(void *ctx, const struct of_item *it)
+{
+    struct dirty_probe *p = ctx;
+    if (of_item_dirty(it)) {
+        p->dirty = 1;
+        return 1;
+    }
+    return 0;
+}
+
+int
+of_engine_share_remove(struct of_engine *eng, const char *server, const char *share, int force,
+                       struct of_error *reterr)
+{
+    struct share_rt *s;
+    int rc = engine_share_acquire(eng, server, share, &s, reterr);
+    if (rc < 0)
+        return rc;
+    char path[OF_PATH_MAX + 1];
+    snprintf(path, sizeof(path), "//%s/%s", server, share);
+    struct dirty_probe dp = {0};
+    char after[OF_PATH_MAX + 1] = "";
+    int more = 1;
+    /* Scan in pages; a removal must not drop an offline change unless forced. */
+    while (rc == 0 && more && !dp.dirty && !force) {
+        rc = of_store_item_scan(eng->store, path, 0, after, 100000, find_dirty, &dp, &more,
+                                reterr);
+        more = 0;
+    }
+    if (rc == 0 && dp.dirty)
+        rc = of_error_set(reterr, OF_E(CONFLICT),
+                          "//%s/%s has offline changes not yet synced; sync first or remove "
+                          "with force=true",
+                          server, share);
+    if (rc == 0)
+        rc = of_store_begin(eng->store, reterr);
+    if (rc == 0) {
+        struct of_item it;
+        /* Items cascade from the share row; the server item goes with its last share. */
+        rc = of_store_share_delete(eng->store, s->rec.id, reterr);
+        snprintf(path, sizeof(path), "//%s", server);
+        if (rc == 0 && of_store_item_get(eng->store, path, &it, NULL) == 0) {
+            int64_t children = 0;
+            rc = of_store_item_child_count(eng->store, it.id, &children, reterr);
+            if (rc == 0 && children == 0)
+                rc = of_store_item_delete(eng->store, it.id, reterr);
+        }
+        if (rc == 0)
+            rc = of_store_commit(eng->store, reterr);
+        else
+            of_store_rollback(eng->store);
+    }
+    if (rc == 0) {
+        pthread_mutex_lock(&eng->shares_lock);
+        for (size_t i = 0; i < eng->n_shares; i++) {
+            if (eng->shares[i] == s) {
+                eng->shares[i] = eng->shares[--eng->n_shares];
+                s->removed = 1;
+                share_unref(s);
+                break;
+            }
+        }
+        pthread_mutex_unlock(&eng->shares_lock);
+        of_log_info("share //%s/%s removed", server, share);
+    }
+    engine_share_release(eng, s);
+    return rc;
+}
+
+int
+of_engine_connection_get(struct of_engine *eng, const char *server, const char *share,
+                         struct of_conn_info *ret_info, struct of_error *reterr)
+{
+    if (share) {
+        struct share_rt *s;
+        int rc = engine_share_acquire(eng, server, share, &s, reterr);
+        if (rc < 0)
+            return rc;
+        engine_share_online(eng, s);
+        engine_share_conn(eng, s, ret_info);
+        engine_share_release(eng, s);
+        return 0;
+    }
+    struct of_share_view *v;
+    size_t n;
+    int rc = of_engine_share_list(eng, server, &v, &n, reterr);
+    if (rc < 0)
+        return rc;
+    if (n == 0) {
+        free(v);
+        return of_error_set(reterr, OF_E(NOT_FOUND), "no share of server //%s is configured",
+                            server);
+    }
+    /* A server is online while any of its shares is. */
+    *ret_info = v[0].conn;
+    for (size_t i = 1; i < n; i++)
+        if (v[i].conn.state == OF_CONN_ONLINE)
+            *ret_info = v[i].conn;
+    free(v);
+    return 0;
+}
+
+static int
+set_one(struct of_engine *eng, struct share_rt *s, int online, struct of_error *reterr)
+{
+    int rc = 0;
+    struct of_error err = {0};
+    if (online && (!s->be || s->be->ops->probe(s->be, &err) < 0)) {
+        rc = of_error_set(reterr, OF_E(UNAVAILABLE), "//%s/%s cannot be reached: %s",
+                          s->rec.server, s->rec.share, s->be ? err.detail : s->last_error);
+        online = -1; /* still clear the forced flag below: the user asked for online */
+    }
+    struct of_share_rec r;
+    pthread_mutex_lock(&eng->shares_lock);
+    s->rec.forced_offline = online == 0;
+    if (online == 1)
+        set_state(s, OF_CONN_ONLINE, OF_REASON_NONE);
+    else if (online == 0)
+        set_state(s, OF_CONN_OFFLINE, OF_REASON_FORCED);
+    else
+        set_state(s, OF_CONN_OFFLINE, OF_REASON_CONNECTION_ERROR);
+    r = s->rec;
+    pthread_mutex_unlock(&eng->shares_lock);
+    int prc = of_store_share_put(eng->store, &r, rc < 0 ? NULL : reterr);
+    return rc < 0 ? rc : prc;
+}
+
+int
+of_engine_connection_set(struct of_engine *eng, const char *server, const char *share,
+                         int online, struct of_error *reterr)
+{
+    struct of_share_view *v;
+    size_t n;
+    int rc = of_engine_share_list(eng, server, &v, &n, reterr);
+    if (rc < 0)
+        return rc;
+    int matched = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (share && strcmp(share, v[i].rec.share) != 0)
+            continue;
+        struct share_rt *s;
+        matched++;
+        rc = engine_share_acquire(eng, server, v[i].rec.share, &s, reterr);
+        if (rc == 0) {
+            rc = set_one(eng, s, online, reterr);
+            engine_share_release(eng, s);
+        }
+    }
+    free(v);
+    if (rc == 0 && !matched)
+        rc = of_error_set(reterr, OF_E(NO_SHARE), "no share //%s/%s is configured", server,
+                          share ? share : "");
+    return rc;
+}

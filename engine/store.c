@@ -1,0 +1,973 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * SQLite behind the store contract of store.h: the schema and its numbered
+ * migrations, a cache of prepared statements, and the row <-> struct maps.
+ */
+#include "store.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* Migration N brings the schema from version N to N+1; never edit a landed one. */
+static const char *const migrations[] = {
+    "CREATE TABLE shares ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  server TEXT NOT NULL, share TEXT NOT NULL, remote TEXT NOT NULL,"
+    "  caching_mode INTEGER NOT NULL DEFAULT 0, forced_offline INTEGER NOT NULL DEFAULT 0,"
+    "  created_ns INTEGER NOT NULL, UNIQUE(server, share));"
+    "CREATE TABLE items ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  path TEXT NOT NULL UNIQUE,"
+    "  parent_id INTEGER REFERENCES items(id) ON DELETE CASCADE,"
+    "  share_id INTEGER REFERENCES shares(id) ON DELETE CASCADE,"
+    "  type INTEGER NOT NULL,"
+    "  l_exists INTEGER NOT NULL DEFAULT 0, l_size INTEGER NOT NULL DEFAULT 0,"
+    "  l_mtime INTEGER NOT NULL DEFAULT 0, l_attrs INTEGER NOT NULL DEFAULT 0,"
+    "  l_etag TEXT NOT NULL DEFAULT '', l_hash TEXT NOT NULL DEFAULT '',"
+    "  r_exists INTEGER NOT NULL DEFAULT 0, r_size INTEGER NOT NULL DEFAULT 0,"
+    "  r_mtime INTEGER NOT NULL DEFAULT 0, r_attrs INTEGER NOT NULL DEFAULT 0,"
+    "  r_etag TEXT NOT NULL DEFAULT '', r_hash TEXT NOT NULL DEFAULT '',"
+    "  o_exists INTEGER NOT NULL DEFAULT 0, o_size INTEGER NOT NULL DEFAULT 0,"
+    "  o_mtime INTEGER NOT NULL DEFAULT 0, o_attrs INTEGER NOT NULL DEFAULT 0,"
+    "  o_etag TEXT NOT NULL DEFAULT '', o_hash TEXT NOT NULL DEFAULT '',"
+    "  content TEXT NOT NULL DEFAULT '', cached_bytes INTEGER NOT NULL DEFAULT 0,"
+    "  ghosted INTEGER NOT NULL DEFAULT 0, sparse INTEGER NOT NULL DEFAULT 0,"
+    "  created_offline INTEGER NOT NULL DEFAULT 0, deleted_offline INTEGER NOT NULL DEFAULT 0,"
+    "  mod_data INTEGER NOT NULL DEFAULT 0, mod_attrs INTEGER NOT NULL DEFAULT 0,"
+    "  mod_time INTEGER NOT NULL DEFAULT 0,"
+    "  suspended INTEGER NOT NULL DEFAULT 0, suspended_root INTEGER NOT NULL DEFAULT 0,"
+    "  transparent INTEGER NOT NULL DEFAULT 0, marked_delete INTEGER NOT NULL DEFAULT 0,"
+    "  encrypted INTEGER NOT NULL DEFAULT 0, last_access INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX items_parent ON items(parent_id, path);"
+    "CREATE INDEX items_share ON items(share_id);"
+    "CREATE TABLE pins ("
+    "  item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,"
+    "  scope INTEGER NOT NULL, user TEXT NOT NULL DEFAULT '', inherit INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(item_id, scope, user));"
+    "CREATE TABLE tokens ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
+    "  admin INTEGER NOT NULL DEFAULT 0, created_ns INTEGER NOT NULL);"
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+};
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+#define ITEM_COLS                                                                                  \
+    "id, parent_id, share_id, type, path,"                                                         \
+    " l_exists, l_size, l_mtime, l_attrs, l_etag, l_hash,"                                         \
+    " r_exists, r_size, r_mtime, r_attrs, r_etag, r_hash,"                                         \
+    " o_exists, o_size, o_mtime, o_attrs, o_etag, o_hash,"                                         \
+    " content, cached_bytes, ghosted, sparse, created_offline, deleted_offline,"                   \
+    " mod_data, mod_attrs, mod_time, suspended, suspended_root, transparent,"                      \
+    " marked_delete, encrypted, last_access"
+#define ITEM_NCOLS 38
+#define SHARE_COLS "id, server, share, remote, caching_mode, forced_offline, created_ns"
+
+enum stmt_id {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_ITEM_BY_PATH,
+    S_ITEM_BY_ID,
+    S_ITEM_INSERT,
+    S_ITEM_UPDATE,
+    S_ITEM_DELETE,
+    S_ITEM_CHILDREN,
+    S_SCAN_ALL,
+    S_SCAN_DESC,
+    S_SCAN_CHILD,
+    S_SCAN_ROOTS,
+    S_PINS_OF,
+    S_PIN_BELOW,
+    S_PIN_SET,
+    S_SHARE_GET,
+    S_SHARE_LIST,
+    S_SHARE_INSERT,
+    S_SHARE_UPDATE,
+    S_SHARE_DELETE,
+    S_TOKEN_ADD,
+    S_TOKEN_FIND,
+    S_TOKEN_COUNT,
+    S_META_GET,
+    S_META_SET,
+    S_CONTENT_NAMES,
+    S_USAGE,
+    S__COUNT
+};
+
+static const char *const stmt_sql[S__COUNT] = {
+    [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_ITEM_BY_PATH] = "SELECT " ITEM_COLS " FROM items WHERE path = ?1",
+    [S_ITEM_BY_ID] = "SELECT " ITEM_COLS " FROM items WHERE id = ?1",
+    [S_ITEM_INSERT] = "INSERT INTO items (" ITEM_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5,"
+                      " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+                      " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29,"
+                      " ?30, ?31, ?32, ?33, ?34, ?35, ?36, ?37, ?38)",
+    [S_ITEM_UPDATE] = "UPDATE items SET parent_id=?2, share_id=?3, type=?4, path=?5,"
+                      " l_exists=?6, l_size=?7, l_mtime=?8, l_attrs=?9, l_etag=?10, l_hash=?11,"
+                      " r_exists=?12, r_size=?13, r_mtime=?14, r_attrs=?15, r_etag=?16,"
+                      " r_hash=?17, o_exists=?18, o_size=?19, o_mtime=?20, o_attrs=?21,"
+                      " o_etag=?22, o_hash=?23, content=?24, cached_bytes=?25, ghosted=?26,"
+                      " sparse=?27, created_offline=?28, deleted_offline=?29, mod_data=?30,"
+                      " mod_attrs=?31, mod_time=?32, suspended=?33, suspended_root=?34,"
+                      " transparent=?35, marked_delete=?36, encrypted=?37, last_access=?38"
+                      " WHERE id=?1",
+    [S_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
+    [S_ITEM_CHILDREN] = "SELECT count(*) FROM items WHERE parent_id = ?1",
+    [S_SCAN_ALL] = "SELECT " ITEM_COLS " FROM items WHERE path > ?1 ORDER BY path LIMIT ?2",
+    [S_SCAN_DESC] = "SELECT " ITEM_COLS " FROM items WHERE path > ?1 AND path < ?2"
+                    " ORDER BY path LIMIT ?3",
+    [S_SCAN_CHILD] = "SELECT " ITEM_COLS " FROM items WHERE parent_id = ?1 AND path > ?2"
+                     " ORDER BY path LIMIT ?3",
+    [S_SCAN_ROOTS] = "SELECT " ITEM_COLS " FROM items WHERE parent_id IS NULL AND path > ?1"
+                     " ORDER BY path LIMIT ?2",
+    [S_PINS_OF] = "SELECT scope, user, inherit FROM pins WHERE item_id = ?1",
+    [S_PIN_BELOW] = "SELECT 1 FROM pins p JOIN items i ON i.id = p.item_id"
+                    " WHERE i.path > ?1 AND i.path < ?2 LIMIT 1",
+    [S_PIN_SET] = "INSERT OR REPLACE INTO pins (item_id, scope, user, inherit)"
+                  " VALUES (?1, ?2, ?3, ?4)",
+    [S_SHARE_GET] = "SELECT " SHARE_COLS " FROM shares WHERE server = ?1 AND share = ?2",
+    [S_SHARE_LIST] = "SELECT " SHARE_COLS " FROM shares ORDER BY server, share",
+    [S_SHARE_INSERT] = "INSERT INTO shares (server, share, remote, caching_mode, forced_offline,"
+                       " created_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [S_SHARE_UPDATE] = "UPDATE shares SET remote = ?2, caching_mode = ?3, forced_offline = ?4"
+                       " WHERE id = ?1",
+    [S_SHARE_DELETE] = "DELETE FROM shares WHERE id = ?1",
+    [S_TOKEN_ADD] = "INSERT INTO tokens (user, hash, admin, created_ns)"
+                    " VALUES (?1, ?2, ?3, CAST(strftime('%s','now') AS INTEGER) * 1000000000)",
+    [S_TOKEN_FIND] = "SELECT user, admin FROM tokens WHERE hash = ?1",
+    [S_TOKEN_COUNT] = "SELECT count(*) FROM tokens",
+    [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [S_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+    [S_CONTENT_NAMES] = "SELECT content FROM items WHERE content != ''",
+    [S_USAGE] = "SELECT COALESCE(SUM(cached_bytes), 0), COALESCE(SUM(CASE WHEN id IN"
+                " (SELECT item_id FROM pins) THEN 0 ELSE cached_bytes END), 0) FROM items",
+};
+
+struct of_store {
+    sqlite3 *db;
+    pthread_mutex_t lock; /* recursive: held across begin..commit */
+    sqlite3_stmt *stmts[S__COUNT];
+    int version;
+};
+
+static int
+fail(struct of_store *st, struct of_error *reterr, const char *what)
+{
+    of_log_error("store: %s: %s", what, sqlite3_errmsg(st->db));
+    return of_error_set(reterr, OF_E(STORE), "the metadata store failed (%s)", what);
+}
+
+/* The statement for id, prepared on first use; caller holds the lock. */
+static sqlite3_stmt *
+stmt(struct of_store *st, enum stmt_id id)
+{
+    if (!st->stmts[id]) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                               &st->stmts[id], NULL) != SQLITE_OK) {
+            of_log_bug("prepare %d: %s", (int)id, sqlite3_errmsg(st->db));
+            return NULL;
+        }
+    }
+    return st->stmts[id];
+}
+
+static void
+done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+static void
+lock(struct of_store *st)
+{
+    pthread_mutex_lock(&st->lock);
+}
+
+static void
+unlock(struct of_store *st)
+{
+    pthread_mutex_unlock(&st->lock);
+}
+
+static void
+copy_text(char *dst, size_t cap, const unsigned char *src)
+{
+    size_t n = src ? strnlen((const char *)src, cap - 1) : 0;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static int
+migrate(struct of_store *st, struct of_error *reterr)
+{
+    sqlite3_stmt *s;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+        return fail(st, reterr, "read schema version");
+    int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+    sqlite3_finalize(s);
+    if (v > N_MIGRATIONS)
+        return of_error_set(reterr, OF_E(STORE),
+                            "the database has schema %d, newer than this daemon's %d", v,
+                            N_MIGRATIONS);
+    for (; v < N_MIGRATIONS; v++) {
+        char pragma[64];
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+            int rc = fail(st, reterr, "migrate");
+            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+        of_log_info("store: migrated schema to version %d", v + 1);
+    }
+    st->version = v;
+    return 0;
+}
+
+int
+of_store_open(const char *path, struct of_store **ret_store, struct of_error *reterr)
+{
+    struct of_store *st = calloc(1, sizeof(*st));
+    if (!st)
+        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&st->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    int rc;
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = of_error_set(reterr, OF_E(STORE), "cannot open the database: %s",
+                          st->db ? sqlite3_errmsg(st->db) : "out of memory");
+        goto out_free;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    /* synchronous=FULL: a committed row must survive power loss, as the content does. */
+    if (sqlite3_exec(st->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = fail(st, reterr, "configure");
+        goto out_free;
+    }
+    rc = migrate(st, reterr);
+    if (rc < 0)
+        goto out_free;
+    *ret_store = st;
+    return 0;
+out_free:
+    of_store_free(st);
+    return rc;
+}
+
+void
+of_store_free(struct of_store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(st->stmts[i]);
+    sqlite3_close(st->db);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+}
+
+int
+of_store_schema_version(struct of_store *st)
+{
+    return st->version;
+}
+
+int
+of_store_integrity_check(struct of_store *st, struct of_error *reterr)
+{
+    sqlite3_stmt *s;
+    lock(st);
+    int rc = 0;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
+        rc = fail(st, reterr, "integrity check");
+        goto out_unlock;
+    }
+    if (sqlite3_step(s) != SQLITE_ROW ||
+        strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0)
+        rc = of_error_set(reterr, OF_E(STORE), "integrity check failed");
+    sqlite3_finalize(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_begin(struct of_store *st, struct of_error *reterr)
+{
+    lock(st);
+    sqlite3_stmt *s = stmt(st, S_BEGIN);
+    if (!s || sqlite3_step(s) != SQLITE_DONE) {
+        int rc = fail(st, reterr, "begin");
+        if (s)
+            done(s);
+        unlock(st);
+        return rc;
+    }
+    done(s);
+    return 0;
+}
+
+int
+of_store_commit(struct of_store *st, struct of_error *reterr)
+{
+    sqlite3_stmt *s = stmt(st, S_COMMIT);
+    int rc = 0;
+    if (!s || sqlite3_step(s) != SQLITE_DONE) {
+        rc = fail(st, reterr, "commit");
+        if (s)
+            done(s);
+        of_store_rollback(st);
+        return rc;
+    }
+    done(s);
+    unlock(st);
+    return 0;
+}
+
+void
+of_store_rollback(struct of_store *st)
+{
+    sqlite3_stmt *s = stmt(st, S_ROLLBACK);
+    if (s) {
+        sqlite3_step(s);
+        done(s);
+    }
+    unlock(st);
+}
+
+/* ---- items ---- */
+
+static void
+row_copy(sqlite3_stmt *s, int col, struct of_copy *c)
+{
+    c->exists = sqlite3_column_int(s, col);
+    c->size = sqlite3_column_int64(s, col + 1);
+    c->mtime_ns = sqlite3_column_int64(s, col + 2);
+    c->attrs = (uint32_t)sqlite3_column_int64(s, col + 3);
+    copy_text(c->etag, sizeof(c->etag), sqlite3_column_text(s, col + 4));
+    copy_text(c->hash, sizeof(c->hash), sqlite3_column_text(s, col + 5));
+}
+
+static void
+row_item(sqlite3_stmt *s, struct of_item *it)
+{
+    it->id = sqlite3_column_int64(s, 0);
+    it->parent_id = sqlite3_column_int64(s, 1);
+    it->share_id = sqlite3_column_int64(s, 2);
+    it->type = (enum of_item_type)sqlite3_column_int(s, 3);
+    copy_text(it->path, sizeof(it->path), sqlite3_column_text(s, 4));
+    row_copy(s, 5, &it->local);
+    row_copy(s, 11, &it->remote);
+    row_copy(s, 17, &it->original);
+    copy_text(it->content, sizeof(it->content), sqlite3_column_text(s, 23));
+    it->cached_bytes = sqlite3_column_int64(s, 24);
+    int *flags[] = {&it->ghosted,   &it->sparse,         &it->created_offline,
+                    &it->deleted_offline, &it->mod_data, &it->mod_attrs,
+                    &it->mod_time,  &it->suspended,      &it->suspended_root,
+                    &it->transparent, &it->marked_delete, &it->encrypted};
+    for (int i = 0; i < 12; i++)
+        *flags[i] = sqlite3_column_int(s, 25 + i);
+    it->last_access_ns = sqlite3_column_int64(s, 37);
+}
+
+static void
+bind_id_or_null(sqlite3_stmt *s, int col, int64_t id)
+{
+    if (id)
+        sqlite3_bind_int64(s, col, id);
+    else
+        sqlite3_bind_null(s, col);
+}
+
+static void
+bind_copy(sqlite3_stmt *s, int col, const struct of_copy *c)
+{
+    sqlite3_bind_int(s, col, c->exists);
+    sqlite3_bind_int64(s, col + 1, c->size);
+    sqlite3_bind_int64(s, col + 2, c->mtime_ns);
+    sqlite3_bind_int64(s, col + 3, c->attrs);
+    sqlite3_bind_text(s, col + 4, c->etag, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, col + 5, c->hash, -1, SQLITE_STATIC);
+}
+
+static void
+bind_item(sqlite3_stmt *s, const struct of_item *it)
+{
+    bind_id_or_null(s, 2, it->parent_id);
+    bind_id_or_null(s, 3, it->share_id);
+    sqlite3_bind_int(s, 4, (int)it->type);
+    sqlite3_bind_text(s, 5, it->path, -1, SQLITE_STATIC);
+    bind_copy(s, 6, &it->local);
+    bind_copy(s, 12, &it->remote);
+    bind_copy(s, 18, &it->original);
+    sqlite3_bind_text(s, 24, it->content, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 25, it->cached_bytes);
+    const int flags[] = {it->ghosted,    it->sparse,          it->created_offline,
+                         it->deleted_offline, it->mod_data,   it->mod_attrs,
+                         it->mod_time,   it->suspended,       it->suspended_root,
+                         it->transparent, it->marked_delete,  it->encrypted};
+    for (int i = 0; i < 12; i++)
+        sqlite3_bind_int(s, 26 + i, flags[i]);
+    sqlite3_bind_int64(s, 38, it->last_access_ns);
+}
+
+static int
+item_get(struct of_store *st, enum stmt_id id, const char *path, int64_t rowid,
+         struct of_item *ret_item, struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, id);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    if (path)
+        sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_int64(s, 1, rowid);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        row_item(s, ret_item);
+    else if (step == SQLITE_DONE)
+        rc = of_error_set(reterr, OF_E(NOT_FOUND), "'%s' is not in the cache",
+                          path ? path : "item");
+    else
+        rc = fail(st, reterr, "item lookup");
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_item_get(struct of_store *st, const char *path, struct of_item *ret_item,
+                  struct of_error *reterr)
+{
+    return item_get(st, S_ITEM_BY_PATH, path, 0, ret_item, reterr);
+}
+
+int
+of_store_item_get_id(struct of_store *st, int64_t id, struct of_item *ret_item,
+                     struct of_error *reterr)
+{
+    return item_get(st, S_ITEM_BY_ID, NULL, id, ret_item, reterr);
+}
+
+int
+of_store_item_put(struct of_store *st, struct of_item *item, struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, item->id ? S_ITEM_UPDATE : S_ITEM_INSERT);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    bind_item(s, item);
+    if (item->id)
+        sqlite3_bind_int64(s, 1, item->id);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_CONSTRAINT)
+        rc = of_error_set(reterr, OF_E(EXISTS), "'%s' is already in the cache", item->path);
+    else if (step != SQLITE_DONE)
+        rc = fail(st, reterr, "item write");
+    else if (!item->id)
+        item->id = sqlite3_last_insert_rowid(st->db);
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+/* Run a statement that takes one integer and returns nothing. */
+static int
+exec_id(struct of_store *st, enum stmt_id id, int64_t value, struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, id);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, value);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = fail(st, reterr, "delete");
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+/* Run a statement that returns one integer; binds text t1 if non-NULL else value. */
+static int
+query_int(struct of_store *st, enum stmt_id id, int64_t value, int64_t *ret,
+          struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, id);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    if (sqlite3_bind_parameter_count(s) > 0)
+        sqlite3_bind_int64(s, 1, value);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *ret = sqlite3_column_int64(s, 0);
+    else
+        rc = fail(st, reterr, "count");
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_item_delete(struct of_store *st, int64_t id, struct of_error *reterr)
+{
+    return exec_id(st, S_ITEM_DELETE, id, reterr);
+}
+
+int
+of_store_item_child_count(struct of_store *st, int64_t id, int64_t *ret_count,
+                          struct of_error *reterr)
+{
+    return query_int(st, S_ITEM_CHILDREN, id, ret_count, reterr);
+}
+
+/* "//a/b" -> "//a/b/" and "//a/b0": the bounds of every path below it. */
+static void
+below_bounds(const char *under, char *lo, char *hi, size_t cap)
+{
+    snprintf(lo, cap, "%s/", under);
+    snprintf(hi, cap, "%s0", under);
+}
+
+int
+of_store_item_scan(struct of_store *st, const char *under, int depth, const char *after,
+                   size_t max, int (*cb)(void *ctx, const struct of_item *item), void *ctx,
+                   int *ret_more, struct of_error *reterr)
+{
+    char lo[OF_PATH_MAX + 2], hi[OF_PATH_MAX + 2];
+    struct of_item *it = malloc(sizeof(*it));
+    if (!it)
+        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    int rc = 0, more = 0;
+    int64_t parent = 0;
+    sqlite3_stmt *s = NULL;
+    lock(st);
+    if (under[0] && depth == 1) {
+        rc = of_store_item_get(st, under, it, reterr);
+        if (rc < 0)
+            goto out_unlock;
+        parent = it->id;
+    }
+    enum stmt_id id = !under[0] ? (depth == 1 ? S_SCAN_ROOTS : S_SCAN_ALL)
+                                : (depth == 1 ? S_SCAN_CHILD : S_SCAN_DESC);
+    s = stmt(st, id);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    int col = 1;
+    if (id == S_SCAN_CHILD)
+        sqlite3_bind_int64(s, col++, parent);
+    if (id == S_SCAN_DESC) {
+        below_bounds(under, lo, hi, sizeof(lo));
+        sqlite3_bind_text(s, col++, strcmp(after, lo) > 0 ? after : lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, col++, hi, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_text(s, col++, after, -1, SQLITE_STATIC);
+    }
+    /* One extra row tells the caller whether a next page exists. */
+    sqlite3_bind_int64(s, col, (sqlite3_int64)max + 1);
+    size_t n = 0;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n++ == max) {
+            more = 1;
+            break;
+        }
+        row_item(s, it);
+        int r = cb(ctx, it);
+        if (r < 0) {
+            rc = r;
+            goto out_done;
+        }
+        if (r > 0) {
+            more = 1;
+            goto out_done;
+        }
+    }
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = fail(st, reterr, "scan");
+out_done:
+    done(s);
+out_unlock:
+    unlock(st);
+    free(it);
+    if (rc == 0 && ret_more)
+        *ret_more = more;
+    return rc;
+}
+
+int
+of_store_pin_info(struct of_store *st, const struct of_item *item, const char *user,
+                  struct of_pin_info *ret_info, struct of_error *reterr)
+{
+    struct of_pin_info pi = {0};
+    int rc = 0;
+    lock(st);
+    sqlite3_stmt *s = stmt(st, S_PINS_OF);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, item->id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int scope = sqlite3_column_int(s, 0), inherit = sqlite3_column_int(s, 2);
+        const char *who = (const char *)sqlite3_column_text(s, 1);
+        pi.pinned = 1;
+        if (scope == OF_PIN_USER && (!user || strcmp(user, who) == 0)) {
+            pi.for_user = 1;
+            pi.for_user_inherit |= inherit;
+        } else if (scope == OF_PIN_POLICY) {
+            pi.by_policy = 1;
+            pi.by_policy_inherit |= inherit;
+        } else if (scope == OF_PIN_COMPUTER) {
+            pi.for_computer = 1;
+            pi.for_computer_inherit |= inherit;
+        } else if (scope == OF_PIN_REDIRECTION) {
+            pi.for_redirection = 1;
+            pi.for_redirection_inherit |= inherit;
+        }
+    }
+    done(s);
+    if (!pi.pinned && of_item_is_container(item)) {
+        char lo[OF_PATH_MAX + 2], hi[OF_PATH_MAX + 2];
+        below_bounds(item->path, lo, hi, sizeof(lo));
+        s = stmt(st, S_PIN_BELOW);
+        if (!s) {
+            rc = fail(st, reterr, "prepare");
+            goto out_unlock;
+        }
+        sqlite3_bind_text(s, 1, lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, hi, -1, SQLITE_STATIC);
+        pi.partly = sqlite3_step(s) == SQLITE_ROW;
+        done(s);
+    }
+    *ret_info = pi;
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_pin_set(struct of_store *st, int64_t item_id, enum of_pin_scope scope, const char *user,
+                 int inherit, struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, S_PIN_SET);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, item_id);
+    sqlite3_bind_int(s, 2, (int)scope);
+    sqlite3_bind_text(s, 3, user ? user : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, inherit);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = fail(st, reterr, "pin");
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+/* ---- shares ---- */
+
+static void
+row_share(sqlite3_stmt *s, struct of_share_rec *r)
+{
+    r->id = sqlite3_column_int64(s, 0);
+    copy_text(r->server, sizeof(r->server), sqlite3_column_text(s, 1));
+    copy_text(r->share, sizeof(r->share), sqlite3_column_text(s, 2));
+    copy_text(r->remote, sizeof(r->remote), sqlite3_column_text(s, 3));
+    r->caching_mode = (enum of_caching_mode)sqlite3_column_int(s, 4);
+    r->forced_offline = sqlite3_column_int(s, 5);
+    r->created_ns = sqlite3_column_int64(s, 6);
+}
+
+int
+of_store_share_get(struct of_store *st, const char *server, const char *share,
+                   struct of_share_rec *ret_rec, struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, S_SHARE_GET);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, server, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, share, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        row_share(s, ret_rec);
+    else if (step == SQLITE_DONE)
+        rc = of_error_set(reterr, OF_E(NO_SHARE), "no share //%s/%s is configured", server,
+                          share);
+    else
+        rc = fail(st, reterr, "share lookup");
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_share_list(struct of_store *st, struct of_share_rec **ret_recs, size_t *ret_count,
+                    struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    size_t n = 0, cap = 0;
+    struct of_share_rec *recs = NULL;
+    sqlite3_stmt *s = stmt(st, S_SHARE_LIST);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct of_share_rec *grown = realloc(recs, cap * sizeof(*recs));
+            if (!grown) {
+                rc = of_error_set(reterr, OF_E(NOMEM), "out of memory");
+                free(recs);
+                recs = NULL;
+                n = 0;
+                break;
+            }
+            recs = grown;
+        }
+        row_share(s, &recs[n++]);
+    }
+    done(s);
+    if (rc == 0) {
+        *ret_recs = recs;
+        *ret_count = n;
+    }
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_share_put(struct of_store *st, struct of_share_rec *rec, struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, rec->id ? S_SHARE_UPDATE : S_SHARE_INSERT);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    if (rec->id) {
+        sqlite3_bind_int64(s, 1, rec->id);
+        sqlite3_bind_text(s, 2, rec->remote, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, (int)rec->caching_mode);
+        sqlite3_bind_int(s, 4, rec->forced_offline);
+    } else {
+        sqlite3_bind_text(s, 1, rec->server, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, rec->share, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, rec->remote, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 4, (int)rec->caching_mode);
+        sqlite3_bind_int(s, 5, rec->forced_offline);
+        sqlite3_bind_int64(s, 6, rec->created_ns);
+    }
+    int step = sqlite3_step(s);
+    if (step == SQLITE_CONSTRAINT)
+        rc = of_error_set(reterr, OF_E(EXISTS), "share //%s/%s already exists", rec->server,
+                          rec->share);
+    else if (step != SQLITE_DONE)
+        rc = fail(st, reterr, "share write");
+    else if (!rec->id)
+        rec->id = sqlite3_last_insert_rowid(st->db);
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_share_delete(struct of_store *st, int64_t id, struct of_error *reterr)
+{
+    return exec_id(st, S_SHARE_DELETE, id, reterr);
+}
+
+/* ---- tokens and meta ---- */
+
+int
+of_store_token_add(struct of_store *st, const char *user, const char *hash_hex, int admin,
+                   struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, S_TOKEN_ADD);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, hash_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, admin);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = fail(st, reterr, "token write");
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_token_find(struct of_store *st, const char *hash_hex, char *ret_user, size_t user_cap,
+                    int *ret_admin, struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, S_TOKEN_FIND);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, hash_hex, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        copy_text(ret_user, user_cap, sqlite3_column_text(s, 0));
+        *ret_admin = sqlite3_column_int(s, 1);
+    } else if (step == SQLITE_DONE) {
+        rc = of_error_set(reterr, OF_E(UNAUTHORIZED), "the token is not valid");
+    } else {
+        rc = fail(st, reterr, "token lookup");
+    }
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_token_count(struct of_store *st, int64_t *ret_count, struct of_error *reterr)
+{
+    return query_int(st, S_TOKEN_COUNT, 0, ret_count, reterr);
+}
+
+int
+of_store_meta_get(struct of_store *st, const char *key, char *ret_value, size_t cap,
+                  struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, S_META_GET);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        copy_text(ret_value, cap, sqlite3_column_text(s, 0));
+    else if (step == SQLITE_DONE)
+        rc = of_error_set(reterr, OF_E(NOT_FOUND), "no value for %s", key);
+    else
+        rc = fail(st, reterr, "meta lookup");
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_meta_set(struct of_store *st, const char *key, const char *value,
+                  struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, S_META_SET);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = fail(st, reterr, "meta write");
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *name), void *ctx,
+                       struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, S_CONTENT_NAMES);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW)
+        cb(ctx, (const char *)sqlite3_column_text(s, 0));
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}
+
+int
+of_store_cache_usage(struct of_store *st, int64_t *ret_used, int64_t *ret_unpinned,
+                     struct of_error *reterr)
+{
+    lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = stmt(st, S_USAGE);
+    if (!s) {
+        rc = fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *ret_used = sqlite3_column_int64(s, 0);
+        *ret_unpinned = sqlite3_column_int64(s, 1);
+    } else {
+        rc = fail(st, reterr, "usage");
+    }
+    done(s);
+out_unlock:
+    unlock(st);
+    return rc;
+}

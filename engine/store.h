@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The metadata store: one SQLite database in WAL mode (foreign keys on, a
+ * busy timeout) holding shares, items, pins and API tokens. The only module
+ * that links SQLite. Numbered migrations run in of_store_open. Statements are
+ * prepared once per store and reused.
+ *
+ * Thread safety: every function may be called from any thread; a recursive
+ * mutex serializes access to the one connection. of_store_begin/commit hold
+ * that mutex from begin to commit or rollback, so a multi-step change is
+ * atomic to other threads as well as durable.
+ */
+#ifndef OF_STORE_H
+#define OF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "item.h"
+
+struct of_store;
+
+enum of_caching_mode {
+    OF_CACHING_MANUAL = 0,
+    OF_CACHING_AUTO = 1,
+    OF_CACHING_AUTO_PROGRAMS = 2,
+    OF_CACHING_NONE = 3,
+};
+
+struct of_share_rec {
+    int64_t id;
+    char server[OF_SEGMENT_MAX + 1];
+    char share[OF_SEGMENT_MAX + 1];
+    char remote[1024];
+    enum of_caching_mode caching_mode;
+    int forced_offline; /* put offline by a user; stays until put online */
+    int64_t created_ns;
+};
+
+/*
+ * of_store_open - open or create the database at path and migrate it.
+ * Returns 0 and a new store in *ret_store (free with of_store_free), or
+ * OF_E(STORE) with detail.
+ */
+int of_store_open(const char *path, struct of_store **ret_store, struct of_error *reterr);
+/* Finalize statements and close; NULL-safe. */
+void of_store_free(struct of_store *st);
+/* The schema version after migrations. */
+int of_store_schema_version(struct of_store *st);
+/* PRAGMA integrity_check; 0 when "ok". */
+int of_store_integrity_check(struct of_store *st, struct of_error *reterr);
+
+/* Transactions: begin takes the store lock, commit/rollback release it. */
+int of_store_begin(struct of_store *st, struct of_error *reterr);
+int of_store_commit(struct of_store *st, struct of_error *reterr);
+void of_store_rollback(struct of_store *st);
+
+/* Items. get: OF_E(NOT_FOUND) when the path is not in the cache. */
+int of_store_item_get(struct of_store *st, const char *path, struct of_item *ret_item,
+                      struct of_error *reterr);
+int of_store_item_get_id(struct of_store *st, int64_t id, struct of_item *ret_item,
+                         struct of_error *reterr);
+/* Insert (item->id == 0; sets it) or update by id. */
+int of_store_item_put(struct of_store *st, struct of_item *item, struct of_error *reterr);
+/* Delete an item and (by cascade) everything below it. */
+int of_store_item_delete(struct of_store *st, int64_t id, struct of_error *reterr);
+/* Number of direct children of an item. */
+int of_store_item_child_count(struct of_store *st, int64_t id, int64_t *ret_count,
+                              struct of_error *reterr);
+
+/*
+ * of_store_item_scan - visit items in path order. under: "" for every item,
+ * else a path whose children (depth 1) or descendants (depth 0 = all) are
+ * visited; after: only paths greater than it ("" = from the start). At most
+ * max rows are read; cb returns 0 to go on, 1 to stop, negative to fail.
+ * *ret_more (may be NULL) is set when rows remained after max.
+ */
+int of_store_item_scan(struct of_store *st, const char *under, int depth, const char *after,
+                       size_t max, int (*cb)(void *ctx, const struct of_item *item), void *ctx,
+                       int *ret_more, struct of_error *reterr);
+
+/* Pins of an item as seen by user (NULL: any user); partly computed too. */
+int of_store_pin_info(struct of_store *st, const struct of_item *item, const char *user,
+                      struct of_pin_info *ret_info, struct of_error *reterr);
+/* Is the item pinned in any scope for any user? (used by filters). */
+int of_store_pin_set(struct of_store *st, int64_t item_id, enum of_pin_scope scope,
+                     const char *user, int inherit, struct of_error *reterr);
+
+/* Shares. get: OF_E(NO_SHARE) when absent. list: malloc'ed array, caller frees. */
+int of_store_share_get(struct of_store *st, const char *server, const char *share,
+                       struct of_share_rec *ret_rec, struct of_error *reterr);
+int of_store_share_list(struct of_store *st, struct of_share_rec **ret_recs, size_t *ret_count,
+                        struct of_error *reterr);
+/* Insert (rec->id == 0; sets it; OF_E(EXISTS) on a duplicate) or update by id. */
+int of_store_share_put(struct of_store *st, struct of_share_rec *rec, struct of_error *reterr);
+int of_store_share_delete(struct of_store *st, int64_t id, struct of_error *reterr);
+
+/* API tokens, stored as hashes only. find: OF_E(UNAUTHORIZED) when unknown. */
+int of_store_token_add(struct of_store *st, const char *user, const char *hash_hex, int admin,
+                       struct of_error *reterr);
+int of_store_token_find(struct of_store *st, const char *hash_hex, char *ret_user,
+                        size_t user_cap, int *ret_admin, struct of_error *reterr);
+int of_store_token_count(struct of_store *st, int64_t *ret_count, struct of_error *reterr);
+
+/* Small key/value settings of the cache (limit, enabled, ...). get: NOT_FOUND. */
+int of_store_meta_get(struct of_store *st, const char *key, char *ret_value, size_t cap,
+                      struct of_error *reterr);
+int of_store_meta_set(struct of_store *st, const char *key, const char *value,
+                      struct of_error *reterr);
+
+/* Bytes of cached content in all, and in items without any pin. */
+int of_store_cache_usage(struct of_store *st, int64_t *ret_used, int64_t *ret_unpinned,
+                         struct of_error *reterr);
+
+/*
+ * of_store_content_names - call cb for every content name referenced by an
+ * item (used to collect orphaned content files at start-up).
+ */
+int of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *name),
+                           void *ctx, struct of_error *reterr);
+
+#endif
