@@ -518,7 +518,7 @@ static int
 fs_read(struct of_backend *be, const char *rel, int64_t offset, int64_t length,
         const struct of_sink *sink, struct of_stat *ret_st, struct of_error *err)
 {
-    struct stat st;
+    struct stat st = {0};
     struct of_stat out;
     struct op op;
     char *buf = NULL;
