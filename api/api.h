@@ -12,11 +12,11 @@
 #include "engine.h"
 
 struct of_api_config {
-    const char *listen;      /* "127.0.0.1:7780", "[::1]:7780" */
-    unsigned threads;        /* MHD thread pool size; 0 = number of CPUs */
-    size_t max_json_body;    /* bytes; larger JSON bodies answer 413 */
-    int64_t max_upload;      /* bytes; larger file uploads answer 413 */
-    const char *web_dir;     /* the dashboard's static files */
+    const char *listen;   /* "127.0.0.1:7780", "[::1]:7780" */
+    unsigned threads;     /* MHD thread pool size; 0 = number of CPUs */
+    size_t max_json_body; /* bytes; larger JSON bodies answer 413 */
+    int64_t max_upload;   /* bytes; larger file uploads answer 413 */
+    const char *web_dir;  /* the dashboard's static files */
 };
 
 struct of_api;

@@ -14,8 +14,14 @@
 #include "api.h"
 #include "engine.h"
 
-enum api_method { API_GET = 1, API_HEAD = 2, API_POST = 4, API_PUT = 8, API_PATCH = 16,
-                  API_DELETE = 32 };
+enum api_method {
+    API_GET = 1,
+    API_HEAD = 2,
+    API_POST = 4,
+    API_PUT = 8,
+    API_PATCH = 16,
+    API_DELETE = 32
+};
 
 enum api_auth { API_AUTH_NONE, API_AUTH_USER, API_AUTH_ADMIN };
 
@@ -26,8 +32,8 @@ struct api_request;
 typedef enum MHD_Result (*api_handler)(struct api_request *req);
 
 struct api_route {
-    unsigned methods;     /* API_* bits */
-    const char *pattern;  /* "/api/v1/shares/{}/{}"; a trailing "**" takes the rest */
+    unsigned methods;    /* API_* bits */
+    const char *pattern; /* "/api/v1/shares/{}/{}"; a trailing "**" takes the rest */
     api_handler handler;
     enum api_auth auth;
     enum api_body body;
@@ -81,8 +87,7 @@ int api_json_body(struct api_request *req, const char *const *allowed, json_t **
 int api_json_string(json_t *obj, const char *key, int required, const char **ret,
                     struct of_error *reterr);
 int api_json_bool(json_t *obj, const char *key, int required, int *ret, struct of_error *reterr);
-int api_json_int(json_t *obj, const char *key, int required, int64_t *ret,
-                 struct of_error *reterr);
+int api_json_int(json_t *obj, const char *key, int required, int64_t *ret, struct of_error *reterr);
 
 /* Query string: NULL when absent. */
 const char *api_query(struct api_request *req, const char *name);

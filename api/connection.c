@@ -29,8 +29,8 @@ api_connection_put(struct api_request *req)
     if (rc == 0 && strcmp(state, "online") != 0 && strcmp(state, "offline") != 0)
         rc = of_error_set(&err, OF_E(BAD_FIELD), "state is \"online\" or \"offline\"");
     if (rc == 0)
-        rc = of_engine_connection_set(req->eng, req->params[0], share,
-                                      strcmp(state, "online") == 0, &err);
+        rc = of_engine_connection_set(req->eng, req->params[0], share, strcmp(state, "online") == 0,
+                                      &err);
     json_decref(body);
     if (rc < 0)
         return api_reply_error(req, &err);

@@ -111,9 +111,9 @@ reply_listing(struct api_request *req, const char *path)
                                              (json_int_t)ents[i].size, "mtime",
                                              api_render_time(ents[i].mtime_ns)));
     free(ents);
-    return api_reply_json(req, MHD_HTTP_OK,
-                          json_pack("{s:s, s:b, s:o}", "path", path, "offline", offline,
-                                    "entries", arr));
+    return api_reply_json(
+        req, MHD_HTTP_OK,
+        json_pack("{s:s, s:b, s:o}", "path", path, "offline", offline, "entries", arr));
 }
 
 enum MHD_Result
@@ -146,8 +146,8 @@ api_files_get(struct api_request *req)
         of_error_set(&err, OF_E(BAD_RANGE), "the file has %" PRId64 " bytes", rd.size);
         return api_reply_error(req, &err);
     }
-    struct MHD_Response *resp = MHD_create_response_from_fd_at_offset64(
-        (uint64_t)len, rd.fd, (uint64_t)off);
+    struct MHD_Response *resp =
+        MHD_create_response_from_fd_at_offset64((uint64_t)len, rd.fd, (uint64_t)off);
     if (!resp) {
         close(rd.fd);
         return MHD_NO;
@@ -188,8 +188,7 @@ api_files_put(struct api_request *req)
     if (!res)
         return api_reply_problem(req, OF_E(NOMEM), "out of memory");
     const char *if_match = unquote(api_header(req, MHD_HTTP_HEADER_IF_MATCH), im, sizeof(im));
-    const char *if_none =
-        unquote(api_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH), inm, sizeof(inm));
+    const char *if_none = unquote(api_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH), inm, sizeof(inm));
     enum MHD_Result r;
     if (if_none && strcmp(if_none, "*") != 0)
         r = api_reply_problem(req, OF_E(INVALID), "If-None-Match on PUT takes only *");
@@ -217,9 +216,9 @@ api_files_delete(struct api_request *req)
         of_engine_file_delete(req->eng, path, req->who.user, if_match, res, &err) < 0)
         r = api_reply_error(req, &err);
     else
-        r = api_reply_json(req, MHD_HTTP_OK,
-                           json_pack("{s:s, s:b}", "path", path, "storedOffline",
-                                     res->stored_offline));
+        r = api_reply_json(
+            req, MHD_HTTP_OK,
+            json_pack("{s:s, s:b}", "path", path, "storedOffline", res->stored_offline));
     free(res);
     return r;
 }

@@ -133,10 +133,10 @@ parse_query(struct api_request *req, struct of_item_query *q, struct query_bufs 
         (rc = copy_param(req, "excludeFiles", b->exc_files, sizeof(b->exc_files), err)) < 0 ||
         (rc = copy_param(req, "includeDirs", b->inc_dirs, sizeof(b->inc_dirs), err)) < 0 ||
         (rc = copy_param(req, "excludeDirs", b->exc_dirs, sizeof(b->exc_dirs), err)) < 0 ||
-        (rc = split_list(b->inc_files, q->include_files, OF_QUERY_PATTERNS_MAX,
-                         &q->n_include_files, "includeFiles", err)) < 0 ||
-        (rc = split_list(b->exc_files, q->exclude_files, OF_QUERY_PATTERNS_MAX,
-                         &q->n_exclude_files, "excludeFiles", err)) < 0 ||
+        (rc = split_list(b->inc_files, q->include_files, OF_QUERY_PATTERNS_MAX, &q->n_include_files,
+                         "includeFiles", err)) < 0 ||
+        (rc = split_list(b->exc_files, q->exclude_files, OF_QUERY_PATTERNS_MAX, &q->n_exclude_files,
+                         "excludeFiles", err)) < 0 ||
         (rc = split_list(b->inc_dirs, q->include_dirs, OF_QUERY_PATTERNS_MAX, &q->n_include_dirs,
                          "includeDirs", err)) < 0 ||
         (rc = split_list(b->exc_dirs, q->exclude_dirs, OF_QUERY_PATTERNS_MAX, &q->n_exclude_dirs,

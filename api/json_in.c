@@ -16,9 +16,8 @@ api_json_body(struct api_request *req, const char *const *allowed, json_t **ret_
               struct of_error *reterr)
 {
     const char *ctype = api_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (req->body_len > 0 &&
-        (!ctype || strncasecmp(ctype, "application/json", 16) != 0 ||
-         (ctype[16] != '\0' && ctype[16] != ';' && ctype[16] != ' ')))
+    if (req->body_len > 0 && (!ctype || strncasecmp(ctype, "application/json", 16) != 0 ||
+                              (ctype[16] != '\0' && ctype[16] != ';' && ctype[16] != ' ')))
         return of_error_set(reterr, OF_E(MEDIA_TYPE), "send the body as application/json");
     json_error_t jerr;
     json_t *obj = json_loadb(req->body ? req->body : "{}", req->body ? req->body_len : 2,

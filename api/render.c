@@ -42,8 +42,8 @@ api_render_item(const struct of_item_view *v)
 {
     const struct of_item *it = &v->item;
     char parent[OF_PATH_MAX + 1];
-    json_t *jparent = of_path_parent(it->path, parent, sizeof(parent)) == 0 ? json_string(parent)
-                                                                           : json_null();
+    json_t *jparent =
+        of_path_parent(it->path, parent, sizeof(parent)) == 0 ? json_string(parent) : json_null();
     const struct of_pin_info *p = &v->pin;
     return json_pack(
         "{s:s, s:s, s:o, s:o, s:o, s:o,"
@@ -68,14 +68,14 @@ api_render_item(const struct of_item_view *v)
 json_t *
 api_render_conn(const struct of_conn_info *ci)
 {
-    return json_pack("{s:s, s:o, s:b, s:o, s:o, s:o, s:n}", "state",
-                     of_conn_state_name(ci->state), "reason",
+    return json_pack("{s:s, s:o, s:b, s:o, s:o, s:o, s:n}", "state", of_conn_state_name(ci->state),
+                     "reason",
                      ci->state == OF_CONN_OFFLINE ? json_string(of_offline_reason_name(ci->reason))
                                                   : json_null(),
                      "slow", ci->slow, "latencyMs",
-                     ci->latency_ms >= 0 ? json_integer(ci->latency_ms) : json_null(),
-                     "lastError", ci->last_error[0] ? json_string(ci->last_error) : json_null(),
-                     "lastChange", api_render_time(ci->last_change_ns), "nextProbeAt");
+                     ci->latency_ms >= 0 ? json_integer(ci->latency_ms) : json_null(), "lastError",
+                     ci->last_error[0] ? json_string(ci->last_error) : json_null(), "lastChange",
+                     api_render_time(ci->last_change_ns), "nextProbeAt");
 }
 
 json_t *
@@ -92,9 +92,8 @@ api_render_share(const struct of_share_view *v)
 json_t *
 api_render_cache(const struct of_cache_info *ci)
 {
-    return json_pack("{s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I}}", "location", ci->location,
-                     "enabled", ci->enabled, "space", "volumeTotal", (json_int_t)ci->volume_total,
-                     "limit", (json_int_t)ci->limit, "used", (json_int_t)ci->used, "unpinnedLimit",
-                     (json_int_t)ci->unpinned_limit, "unpinnedUsed",
-                     (json_int_t)ci->unpinned_used);
+    return json_pack("{s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I}}", "location", ci->location, "enabled",
+                     ci->enabled, "space", "volumeTotal", (json_int_t)ci->volume_total, "limit",
+                     (json_int_t)ci->limit, "used", (json_int_t)ci->used, "unpinnedLimit",
+                     (json_int_t)ci->unpinned_limit, "unpinnedUsed", (json_int_t)ci->unpinned_used);
 }

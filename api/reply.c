@@ -61,10 +61,10 @@ api_reply_problem(struct api_request *req, int code, const char *detail)
         of_log_debug("%s: %d %s", req->url, status, of_error_code_str(code));
     char type[128];
     snprintf(type, sizeof(type), "urn:offlinefiles:problem:%s", of_error_code_str(code));
-    json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", of_error_title(code),
-                          "status", status, "detail",
-                          detail && *detail ? detail : of_error_title(code), "code",
-                          of_error_code_str(code));
+    json_t *p =
+        json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", type, "title", of_error_title(code),
+                  "status", status, "detail", detail && *detail ? detail : of_error_title(code),
+                  "code", of_error_code_str(code));
     char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
     json_decref(p);
     if (!text)

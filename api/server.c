@@ -31,8 +31,8 @@ struct of_api {
 static const struct {
     const char *name;
     enum api_method method;
-} methods[] = {{"GET", API_GET},   {"HEAD", API_HEAD},     {"POST", API_POST},
-               {"PUT", API_PUT},   {"PATCH", API_PATCH},   {"DELETE", API_DELETE}};
+} methods[] = {{"GET", API_GET}, {"HEAD", API_HEAD},   {"POST", API_POST},
+               {"PUT", API_PUT}, {"PATCH", API_PATCH}, {"DELETE", API_DELETE}};
 
 static void
 allow_header(unsigned allowed, char *buf, size_t cap)
@@ -326,15 +326,15 @@ of_api_start(struct of_engine *eng, const struct of_api_config *cfg, struct of_a
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n * 2 : 4;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
-                     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     api->mhd = MHD_start_daemon(
         flags, 0, NULL, NULL, access_cb, api, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, completed_cb, api,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, api, MHD_OPTION_UNESCAPE_CALLBACK, unescape_cb,
+        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
     if (!api->mhd) {
         snprintf(errbuf, errcap, "cannot listen on %s: %s", cfg->listen, strerror(errno));

@@ -62,8 +62,8 @@ load_shares(struct of_config *cfg, json_t *arr, char *errbuf, size_t errcap)
             of_caching_mode_parse(mode, &r->caching_mode) < 0 ||
             strlen(server) >= sizeof(r->server) || strlen(share) >= sizeof(r->share) ||
             strlen(remote) >= sizeof(r->remote)) {
-            snprintf(errbuf, errcap, "shares[%zu]: needs server, share, remote, cachingMode: %s",
-                     i, jerr.text);
+            snprintf(errbuf, errcap, "shares[%zu]: needs server, share, remote, cachingMode: %s", i,
+                     jerr.text);
             return -1;
         }
         memcpy(r->server, server, strlen(server) + 1);

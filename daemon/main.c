@@ -19,14 +19,13 @@
 static void
 usage(FILE *out)
 {
-    fprintf(out,
-            "usage: offlinefilesd [--listen HOST:PORT] [--data-dir DIR] [--config FILE]\n"
-            "                     [--log-level error|warn|info|debug] [--web-dir DIR]\n"
-            "       offlinefilesd token create --user NAME [--admin] [--data-dir DIR]\n"
-            "       offlinefilesd --version | --help\n"
-            "\n"
-            "Offline Files for Linux: caches network shares and serves them over HTTP.\n"
-            "Defaults: --listen 127.0.0.1:7780, --data-dir $XDG_DATA_HOME/offlinefiles.\n");
+    fprintf(out, "usage: offlinefilesd [--listen HOST:PORT] [--data-dir DIR] [--config FILE]\n"
+                 "                     [--log-level error|warn|info|debug] [--web-dir DIR]\n"
+                 "       offlinefilesd token create --user NAME [--admin] [--data-dir DIR]\n"
+                 "       offlinefilesd --version | --help\n"
+                 "\n"
+                 "Offline Files for Linux: caches network shares and serves them over HTTP.\n"
+                 "Defaults: --listen 127.0.0.1:7780, --data-dir $XDG_DATA_HOME/offlinefiles.\n");
 }
 
 static int
@@ -137,14 +136,11 @@ out_engine:
 int
 main(int argc, char **argv)
 {
-    static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
-                                         {"data-dir", required_argument, NULL, 'd'},
-                                         {"config", required_argument, NULL, 'c'},
-                                         {"log-level", required_argument, NULL, 'L'},
-                                         {"web-dir", required_argument, NULL, 'w'},
-                                         {"version", no_argument, NULL, 'V'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},  {"data-dir", required_argument, NULL, 'd'},
+        {"config", required_argument, NULL, 'c'},  {"log-level", required_argument, NULL, 'L'},
+        {"web-dir", required_argument, NULL, 'w'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     struct of_config cfg;
     char errbuf[512];
     int c, rc;
@@ -156,8 +152,8 @@ main(int argc, char **argv)
     }
     /* The config file first, so flags given with it override it. */
     for (int i = 1; i + 1 < argc; i++) {
-        if (strcmp(argv[i], "--config") == 0 && of_config_load(&cfg, argv[i + 1], errbuf,
-                                                                sizeof(errbuf)) < 0) {
+        if (strcmp(argv[i], "--config") == 0 &&
+            of_config_load(&cfg, argv[i + 1], errbuf, sizeof(errbuf)) < 0) {
             fprintf(stderr, "offlinefilesd: %s\n", errbuf);
             of_config_done(&cfg);
             return 2;

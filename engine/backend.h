@@ -41,9 +41,9 @@ enum of_stat_type { OF_STAT_FILE = 0, OF_STAT_DIR = 1 };
 /* What a backend knows of one remote item. */
 struct of_stat {
     enum of_stat_type type;
-    int64_t size;     /* bytes; 0 for directories */
-    int64_t mtime_ns; /* modification time, ns since the epoch */
-    uint32_t attrs;   /* OF_ATTR_* */
+    int64_t size;           /* bytes; 0 for directories */
+    int64_t mtime_ns;       /* modification time, ns since the epoch */
+    uint32_t attrs;         /* OF_ATTR_* */
     char etag[OF_ETAG_MAX]; /* opaque version tag; changes whenever content may have */
 };
 

@@ -17,7 +17,8 @@ meta_i64(struct of_engine *eng, const char *key, int64_t dflt)
 {
     char buf[32];
     int64_t v;
-    if (of_store_meta_get(eng->store, key, buf, sizeof(buf), NULL) == 0 && of_parse_i64(buf, &v) == 0)
+    if (of_store_meta_get(eng->store, key, buf, sizeof(buf), NULL) == 0 &&
+        of_parse_i64(buf, &v) == 0)
         return v;
     return dflt;
 }
@@ -31,8 +32,7 @@ meta_set_i64(struct of_engine *eng, const char *key, int64_t v, struct of_error 
 }
 
 int
-of_engine_cache_get(struct of_engine *eng, struct of_cache_info *ret_info,
-                    struct of_error *reterr)
+of_engine_cache_get(struct of_engine *eng, struct of_cache_info *ret_info, struct of_error *reterr)
 {
     struct of_cache_info ci = {0};
     struct statvfs vfs;

@@ -70,8 +70,7 @@ of_content_dir(const struct of_content *cs)
 }
 
 int
-of_content_tmp_new(struct of_content *cs, struct of_content_tmp **ret_tmp,
-                   struct of_error *reterr)
+of_content_tmp_new(struct of_content *cs, struct of_content_tmp **ret_tmp, struct of_error *reterr)
 {
     struct of_content_tmp *t = calloc(1, sizeof(*t));
     if (!t)
@@ -132,8 +131,7 @@ of_content_tmp_finish(struct of_content_tmp *tmp, char *ret_hash, struct of_erro
         unsigned char md[EVP_MAX_MD_SIZE];
         unsigned int n = 0;
         if (fsync(tmp->fd) < 0)
-            return of_error_set(reterr, OF_E(IO), "cannot flush the cache: %s",
-                                strerror(errno));
+            return of_error_set(reterr, OF_E(IO), "cannot flush the cache: %s", strerror(errno));
         EVP_DigestFinal_ex(tmp->md, md, &n);
         of_hex(md, n, tmp->hash);
         tmp->finished = 1;
@@ -190,8 +188,7 @@ of_content_tmp_free(struct of_content_tmp *tmp)
 }
 
 int
-of_content_open_read(struct of_content *cs, const char *name, int *ret_fd,
-                     struct of_error *reterr)
+of_content_open_read(struct of_content *cs, const char *name, int *ret_fd, struct of_error *reterr)
 {
     char path[PATH_MAX];
     if (!name[0] || strchr(name, '/'))

@@ -260,8 +260,7 @@ add_cached_child(void *ctx, const struct of_item *it)
 /* Record the server's entries as items: new files as ghosts, REMOTE refreshed for known ones. */
 static int
 record_children(struct of_engine *eng, struct share_rt *s, const char *path,
-                const struct of_dirent *ents, size_t n, struct of_item *it,
-                struct of_error *reterr)
+                const struct of_dirent *ents, size_t n, struct of_item *it, struct of_error *reterr)
 {
     char child[OF_PATH_MAX + 1], probe[OF_PATH_MAX + 3];
     int64_t dir_id;

@@ -76,8 +76,7 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
     }
     rc = of_mkdir_p(eng->data_dir, 0700);
     if (rc < 0) {
-        rc = of_error_set(reterr, OF_E(IO), "cannot create the data directory: %s",
-                          strerror(-rc));
+        rc = of_error_set(reterr, OF_E(IO), "cannot create the data directory: %s", strerror(-rc));
         goto out_free;
     }
     char path[2200];

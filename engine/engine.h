@@ -120,8 +120,8 @@ int of_engine_share_update(struct of_engine *eng, const char *server, const char
  * Remove a share and its cached items. With dirty items it refuses with
  * OF_E(CONFLICT) unless force, so offline changes are never dropped silently.
  */
-int of_engine_share_remove(struct of_engine *eng, const char *server, const char *share,
-                           int force, struct of_error *reterr);
+int of_engine_share_remove(struct of_engine *eng, const char *server, const char *share, int force,
+                           struct of_error *reterr);
 
 /* Connection state of a share, or of a server (share NULL: the best of its shares). */
 int of_engine_connection_get(struct of_engine *eng, const char *server, const char *share,
@@ -208,12 +208,12 @@ int of_engine_items_query(struct of_engine *eng, const struct of_item_query *q,
 
 /* An open file to serve: from the cache, or fetched for this one read. */
 struct of_file_read {
-    int fd;           /* the caller's to close */
+    int fd; /* the caller's to close */
     int64_t size;
     int64_t mtime_ns;
     char etag[OF_HASH_HEX]; /* content hash */
-    int from_cache;   /* served from cached content */
-    int offline;      /* the share was offline */
+    int from_cache;         /* served from cached content */
+    int offline;            /* the share was offline */
 };
 
 /*

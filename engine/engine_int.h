@@ -76,7 +76,7 @@ struct op {
     struct of_engine *eng;
     struct share_rt *share;
     const char *rel;
-    struct of_item item;  /* the row, when have_item */
+    struct of_item item; /* the row, when have_item */
     int have_item;
     struct of_item scratch;
     char old_content[OF_CONTENT_NAME_MAX];

@@ -15,7 +15,7 @@
 /* X(NAME, http_status, "code", "title") */
 #define OF_ERRORS(X)                                                                               \
     X(OK, 200, "ok", "OK")                                                                         \
-    X(INVALID, 400, "invalid-request", "The request is not valid")                                \
+    X(INVALID, 400, "invalid-request", "The request is not valid")                                 \
     X(BAD_JSON, 400, "malformed-json", "The body is not well-formed JSON")                         \
     X(BAD_FIELD, 400, "invalid-field", "A field has a wrong type or value")                        \
     X(UNKNOWN_FIELD, 400, "unknown-field", "The body has a field this endpoint does not know")     \
@@ -34,11 +34,11 @@
     X(NOT_A_FILE, 409, "not-a-file", "The item is not a file")                                     \
     X(NOT_A_DIR, 409, "not-a-directory", "The item is not a directory")                            \
     X(NOT_EMPTY, 409, "directory-not-empty", "The directory is not empty")                         \
-    X(PRECONDITION, 412, "precondition-failed", "The item changed: the precondition failed")      \
+    X(PRECONDITION, 412, "precondition-failed", "The item changed: the precondition failed")       \
     X(TOO_LARGE, 413, "payload-too-large", "The request body is too large")                        \
     X(TOO_LONG, 414, "uri-too-long", "The path is too long")                                       \
     X(MEDIA_TYPE, 415, "unsupported-media-type", "The body must be application/json")              \
-    X(NOT_OFFLINE, 503, "not-available-offline", "The item is not available offline")             \
+    X(NOT_OFFLINE, 503, "not-available-offline", "The item is not available offline")              \
     X(UNAVAILABLE, 503, "share-unavailable", "The share cannot be reached")                        \
     X(CACHE_FULL, 507, "cache-full", "The cache is full")                                          \
     X(IO, 500, "io-error", "A disk operation failed")                                              \
@@ -58,7 +58,7 @@ enum of_errcode {
 
 /* Detail of a failure, filled by a function that returns a negative code. */
 struct of_error {
-    int code;          /* the negative OF_E value, 0 when unset */
+    int code;         /* the negative OF_E value, 0 when unset */
     char detail[512]; /* human sentence for problem+json `detail`; may be "" */
 };
 

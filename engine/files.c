@@ -17,9 +17,9 @@
 #include "engine_int.h"
 #include "util.h"
 
-
 int
-engine_op_begin(struct of_engine *eng, const char *path, struct op **ret_op, struct of_error *reterr)
+engine_op_begin(struct of_engine *eng, const char *path, struct op **ret_op,
+                struct of_error *reterr)
 {
     int depth = of_path_validate(path, reterr);
     if (depth < 0)
@@ -293,8 +293,7 @@ of_engine_file_open(struct of_engine *eng, const char *path, const char *user,
             engine_share_failed(eng, op->share, reterr);
             rc = cached ? serve_content(op, ret_read, 1, reterr)
                         : of_error_set(reterr, OF_E(NOT_OFFLINE),
-                                       "'%s' is not cached and its share just went offline",
-                                       path);
+                                       "'%s' is not cached and its share just went offline", path);
         }
     }
     engine_op_end(op);
@@ -381,9 +380,8 @@ write_offline(struct op *op, struct of_content_tmp *upload, const char *hash,
 
 int
 of_engine_file_write(struct of_engine *eng, const char *path, const char *user,
-                     struct of_content_tmp *upload, const char *if_match,
-                     const char *if_none_match, struct of_write_result *ret_result,
-                     struct of_error *reterr)
+                     struct of_content_tmp *upload, const char *if_match, const char *if_none_match,
+                     struct of_write_result *ret_result, struct of_error *reterr)
 {
     struct op *op;
     char hash[OF_HASH_HEX], name[OF_CONTENT_NAME_MAX] = "";
@@ -407,9 +405,9 @@ of_engine_file_write(struct of_engine *eng, const char *path, const char *user,
         goto out_view;
     }
     struct of_stat st, before;
-    int existed = op->have_item ? it->remote.exists && !it->deleted_offline
-                                : op->share->be->ops->stat(op->share->be, op->rel, &before,
-                                                           NULL) == 0;
+    int existed = op->have_item
+                      ? it->remote.exists && !it->deleted_offline
+                      : op->share->be->ops->stat(op->share->be, op->rel, &before, NULL) == 0;
     rc = op->share->be->ops->write(op->share->be, op->rel, of_content_tmp_fd(upload),
                                    server_precondition(op, if_none_match), &st, reterr);
     if (rc == OF_E(UNAVAILABLE)) {

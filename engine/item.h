@@ -29,8 +29,8 @@ struct of_copy {
     int64_t size;
     int64_t mtime_ns;
     uint32_t attrs;
-    char etag[OF_ETAG_MAX];   /* server version tag (REMOTE, ORIGINAL) */
-    char hash[OF_HASH_HEX];   /* content hash, "" when unknown */
+    char etag[OF_ETAG_MAX]; /* server version tag (REMOTE, ORIGINAL) */
+    char hash[OF_HASH_HEX]; /* content hash, "" when unknown */
 };
 
 enum of_pin_scope {

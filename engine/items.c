@@ -76,11 +76,11 @@ engine_item_view(struct of_engine *eng, const struct of_item *item, const char *
         return rc;
     if (&ret_view->item != item)
         ret_view->item = *item;
-    ret_view->dirty_bytes_local =
-        item->type == OF_ITEM_FILE && (item->mod_data || item->created_offline) &&
-                !item->deleted_offline
-            ? item->local.size
-            : 0;
+    ret_view->dirty_bytes_local = item->type == OF_ITEM_FILE &&
+                                          (item->mod_data || item->created_offline) &&
+                                          !item->deleted_offline
+                                      ? item->local.size
+                                      : 0;
     if (item->type == OF_ITEM_SERVER) {
         char server[OF_SEGMENT_MAX + 1], share[OF_SEGMENT_MAX + 1];
         struct of_conn_info ci;

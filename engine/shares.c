@@ -19,8 +19,8 @@
 static const char *const mode_names[] = {"manual", "auto", "autoPrograms", "noCaching"};
 static const char *const state_names[] = {"unknown", "offline", "online", "transparentlyCached",
                                           "partlyTransparentlyCached"};
-static const char *const reason_names[] = {"none",         "forced",    "connectionError",
-                                           "slow",         "suspended", "versionConflict"};
+static const char *const reason_names[] = {"none", "forced",    "connectionError",
+                                           "slow", "suspended", "versionConflict"};
 
 const char *
 of_caching_mode_name(enum of_caching_mode mode)
@@ -336,7 +336,8 @@ of_engine_share_add(struct of_engine *eng, const struct of_share_rec *rec,
         share_unref(s);
         return of_error_set(reterr, rc, "out of memory");
     }
-    of_log_info("share //%s/%s added (%s)", r.server, r.share, of_caching_mode_name(r.caching_mode));
+    of_log_info("share //%s/%s added (%s)", r.server, r.share,
+                of_caching_mode_name(r.caching_mode));
     if (ret_view)
         view_of(eng, s, ret_view);
     return 0;
@@ -355,10 +356,17 @@ of_engine_share_get(struct of_engine *eng, const char *server, const char *share
     return 0;
 }
 
+static int
+cmp_view(const void *a, const void *b)
+{
+    const struct of_share_view *x = a, *y = b;
+    int c = strcmp(x->rec.server, y->rec.server);
+    return c ? c : strcmp(x->rec.share, y->rec.share);
+}
+
 int
-of_engine_share_list(struct of_engine *eng, const char *server,
-                     struct of_share_view **ret_views, size_t *ret_count,
-                     struct of_error *reterr)
+of_engine_share_list(struct of_engine *eng, const char *server, struct of_share_view **ret_views,
+                     size_t *ret_count, struct of_error *reterr)
 {
     pthread_mutex_lock(&eng->shares_lock);
     struct of_share_view *v = calloc(eng->n_shares + 1, sizeof(*v));
@@ -373,6 +381,7 @@ of_engine_share_list(struct of_engine *eng, const char *server,
     pthread_mutex_unlock(&eng->shares_lock);
     if (!v)
         return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    qsort(v, n, sizeof(*v), cmp_view);
     for (size_t i = 0; i < n; i++) {
         struct share_rt *s;
         if (engine_share_acquire(eng, v[i].rec.server, v[i].rec.share, &s, NULL) == 0) {
@@ -459,8 +468,7 @@ of_engine_share_remove(struct of_engine *eng, const char *server, const char *sh
     int more = 1;
     /* Scan in pages; a removal must not drop an offline change unless forced. */
     while (rc == 0 && more && !dp.dirty && !force) {
-        rc = of_store_item_scan(eng->store, path, 0, after, 100000, find_dirty, &dp, &more,
-                                reterr);
+        rc = of_store_item_scan(eng->store, path, 0, after, 100000, find_dirty, &dp, &more, reterr);
         more = 0;
     }
     if (rc == 0 && dp.dirty)
@@ -542,8 +550,8 @@ set_one(struct of_engine *eng, struct share_rt *s, int online, struct of_error *
     int rc = 0;
     struct of_error err = {0};
     if (online && (!s->be || s->be->ops->probe(s->be, &err) < 0)) {
-        rc = of_error_set(reterr, OF_E(UNAVAILABLE), "//%s/%s cannot be reached: %s",
-                          s->rec.server, s->rec.share, s->be ? err.detail : s->last_error);
+        rc = of_error_set(reterr, OF_E(UNAVAILABLE), "//%s/%s cannot be reached: %s", s->rec.server,
+                          s->rec.share, s->be ? err.detail : s->last_error);
         online = -1; /* still clear the forced flag below: the user asked for online */
     }
     struct of_share_rec r;
@@ -562,8 +570,8 @@ set_one(struct of_engine *eng, struct share_rt *s, int online, struct of_error *
 }
 
 int
-of_engine_connection_set(struct of_engine *eng, const char *server, const char *share,
-                         int online, struct of_error *reterr)
+of_engine_connection_set(struct of_engine *eng, const char *server, const char *share, int online,
+                         struct of_error *reterr)
 {
     struct of_share_view *v;
     size_t n;

@@ -3,7 +3,7 @@
  * SQLite behind the store contract of store.h: the schema and its numbered
  * migrations, a cache of prepared statements, and the row <-> struct maps.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -67,38 +67,6 @@ static const char *const migrations[] = {
 #define ITEM_NCOLS 38
 #define SHARE_COLS "id, server, share, remote, caching_mode, forced_offline, created_ns"
 
-enum stmt_id {
-    S_BEGIN,
-    S_COMMIT,
-    S_ROLLBACK,
-    S_ITEM_BY_PATH,
-    S_ITEM_BY_ID,
-    S_ITEM_INSERT,
-    S_ITEM_UPDATE,
-    S_ITEM_DELETE,
-    S_ITEM_CHILDREN,
-    S_SCAN_ALL,
-    S_SCAN_DESC,
-    S_SCAN_CHILD,
-    S_SCAN_ROOTS,
-    S_PINS_OF,
-    S_PIN_BELOW,
-    S_PIN_SET,
-    S_SHARE_GET,
-    S_SHARE_LIST,
-    S_SHARE_INSERT,
-    S_SHARE_UPDATE,
-    S_SHARE_DELETE,
-    S_TOKEN_ADD,
-    S_TOKEN_FIND,
-    S_TOKEN_COUNT,
-    S_META_GET,
-    S_META_SET,
-    S_CONTENT_NAMES,
-    S_USAGE,
-    S__COUNT
-};
-
 static const char *const stmt_sql[S__COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
@@ -150,27 +118,19 @@ static const char *const stmt_sql[S__COUNT] = {
                 " (SELECT item_id FROM pins) THEN 0 ELSE cached_bytes END), 0) FROM items",
 };
 
-struct of_store {
-    sqlite3 *db;
-    pthread_mutex_t lock; /* recursive: held across begin..commit */
-    sqlite3_stmt *stmts[S__COUNT];
-    int version;
-};
-
-static int
-fail(struct of_store *st, struct of_error *reterr, const char *what)
+int
+store_fail(struct of_store *st, struct of_error *reterr, const char *what)
 {
     of_log_error("store: %s: %s", what, sqlite3_errmsg(st->db));
     return of_error_set(reterr, OF_E(STORE), "the metadata store failed (%s)", what);
 }
 
-/* The statement for id, prepared on first use; caller holds the lock. */
-static sqlite3_stmt *
-stmt(struct of_store *st, enum stmt_id id)
+sqlite3_stmt *
+store_stmt(struct of_store *st, enum stmt_id id)
 {
     if (!st->stmts[id]) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
-                               &st->stmts[id], NULL) != SQLITE_OK) {
+        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id],
+                               NULL) != SQLITE_OK) {
             of_log_bug("prepare %d: %s", (int)id, sqlite3_errmsg(st->db));
             return NULL;
         }
@@ -178,27 +138,27 @@ stmt(struct of_store *st, enum stmt_id id)
     return st->stmts[id];
 }
 
-static void
-done(sqlite3_stmt *s)
+void
+store_done(sqlite3_stmt *s)
 {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
 }
 
-static void
-lock(struct of_store *st)
+void
+store_lock(struct of_store *st)
 {
     pthread_mutex_lock(&st->lock);
 }
 
-static void
-unlock(struct of_store *st)
+void
+store_unlock(struct of_store *st)
 {
     pthread_mutex_unlock(&st->lock);
 }
 
-static void
-copy_text(char *dst, size_t cap, const unsigned char *src)
+void
+store_copy_text(char *dst, size_t cap, const unsigned char *src)
 {
     size_t n = src ? strnlen((const char *)src, cap - 1) : 0;
     if (n)
@@ -211,7 +171,7 @@ migrate(struct of_store *st, struct of_error *reterr)
 {
     sqlite3_stmt *s;
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
-        return fail(st, reterr, "read schema version");
+        return store_fail(st, reterr, "read schema version");
     int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
     sqlite3_finalize(s);
     if (v > N_MIGRATIONS)
@@ -225,7 +185,7 @@ migrate(struct of_store *st, struct of_error *reterr)
             sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-            int rc = fail(st, reterr, "migrate");
+            int rc = store_fail(st, reterr, "migrate");
             sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
         }
@@ -259,7 +219,7 @@ of_store_open(const char *path, struct of_store **ret_store, struct of_error *re
     if (sqlite3_exec(st->db,
                      "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
                      NULL, NULL, NULL) != SQLITE_OK) {
-        rc = fail(st, reterr, "configure");
+        rc = store_fail(st, reterr, "configure");
         goto out_free;
     }
     rc = migrate(st, reterr);
@@ -294,63 +254,62 @@ int
 of_store_integrity_check(struct of_store *st, struct of_error *reterr)
 {
     sqlite3_stmt *s;
-    lock(st);
+    store_lock(st);
     int rc = 0;
     if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
-        rc = fail(st, reterr, "integrity check");
+        rc = store_fail(st, reterr, "integrity check");
         goto out_unlock;
     }
-    if (sqlite3_step(s) != SQLITE_ROW ||
-        strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0)
+    if (sqlite3_step(s) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(s, 0), "ok") != 0)
         rc = of_error_set(reterr, OF_E(STORE), "integrity check failed");
     sqlite3_finalize(s);
 out_unlock:
-    unlock(st);
+    store_unlock(st);
     return rc;
 }
 
 int
 of_store_begin(struct of_store *st, struct of_error *reterr)
 {
-    lock(st);
-    sqlite3_stmt *s = stmt(st, S_BEGIN);
+    store_lock(st);
+    sqlite3_stmt *s = store_stmt(st, S_BEGIN);
     if (!s || sqlite3_step(s) != SQLITE_DONE) {
-        int rc = fail(st, reterr, "begin");
+        int rc = store_fail(st, reterr, "begin");
         if (s)
-            done(s);
-        unlock(st);
+            store_done(s);
+        store_unlock(st);
         return rc;
     }
-    done(s);
+    store_done(s);
     return 0;
 }
 
 int
 of_store_commit(struct of_store *st, struct of_error *reterr)
 {
-    sqlite3_stmt *s = stmt(st, S_COMMIT);
+    sqlite3_stmt *s = store_stmt(st, S_COMMIT);
     int rc = 0;
     if (!s || sqlite3_step(s) != SQLITE_DONE) {
-        rc = fail(st, reterr, "commit");
+        rc = store_fail(st, reterr, "commit");
         if (s)
-            done(s);
+            store_done(s);
         of_store_rollback(st);
         return rc;
     }
-    done(s);
-    unlock(st);
+    store_done(s);
+    store_unlock(st);
     return 0;
 }
 
 void
 of_store_rollback(struct of_store *st)
 {
-    sqlite3_stmt *s = stmt(st, S_ROLLBACK);
+    sqlite3_stmt *s = store_stmt(st, S_ROLLBACK);
     if (s) {
         sqlite3_step(s);
-        done(s);
+        store_done(s);
     }
-    unlock(st);
+    store_unlock(st);
 }
 
 /* ---- items ---- */
@@ -362,8 +321,8 @@ row_copy(sqlite3_stmt *s, int col, struct of_copy *c)
     c->size = sqlite3_column_int64(s, col + 1);
     c->mtime_ns = sqlite3_column_int64(s, col + 2);
     c->attrs = (uint32_t)sqlite3_column_int64(s, col + 3);
-    copy_text(c->etag, sizeof(c->etag), sqlite3_column_text(s, col + 4));
-    copy_text(c->hash, sizeof(c->hash), sqlite3_column_text(s, col + 5));
+    store_copy_text(c->etag, sizeof(c->etag), sqlite3_column_text(s, col + 4));
+    store_copy_text(c->hash, sizeof(c->hash), sqlite3_column_text(s, col + 5));
 }
 
 static void
@@ -373,16 +332,16 @@ row_item(sqlite3_stmt *s, struct of_item *it)
     it->parent_id = sqlite3_column_int64(s, 1);
     it->share_id = sqlite3_column_int64(s, 2);
     it->type = (enum of_item_type)sqlite3_column_int(s, 3);
-    copy_text(it->path, sizeof(it->path), sqlite3_column_text(s, 4));
+    store_copy_text(it->path, sizeof(it->path), sqlite3_column_text(s, 4));
     row_copy(s, 5, &it->local);
     row_copy(s, 11, &it->remote);
     row_copy(s, 17, &it->original);
-    copy_text(it->content, sizeof(it->content), sqlite3_column_text(s, 23));
+    store_copy_text(it->content, sizeof(it->content), sqlite3_column_text(s, 23));
     it->cached_bytes = sqlite3_column_int64(s, 24);
-    int *flags[] = {&it->ghosted,   &it->sparse,         &it->created_offline,
-                    &it->deleted_offline, &it->mod_data, &it->mod_attrs,
-                    &it->mod_time,  &it->suspended,      &it->suspended_root,
-                    &it->transparent, &it->marked_delete, &it->encrypted};
+    int *flags[] = {&it->ghosted,         &it->sparse,        &it->created_offline,
+                    &it->deleted_offline, &it->mod_data,      &it->mod_attrs,
+                    &it->mod_time,        &it->suspended,     &it->suspended_root,
+                    &it->transparent,     &it->marked_delete, &it->encrypted};
     for (int i = 0; i < 12; i++)
         *flags[i] = sqlite3_column_int(s, 25 + i);
     it->last_access_ns = sqlite3_column_int64(s, 37);
@@ -420,10 +379,10 @@ bind_item(sqlite3_stmt *s, const struct of_item *it)
     bind_copy(s, 18, &it->original);
     sqlite3_bind_text(s, 24, it->content, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 25, it->cached_bytes);
-    const int flags[] = {it->ghosted,    it->sparse,          it->created_offline,
-                         it->deleted_offline, it->mod_data,   it->mod_attrs,
-                         it->mod_time,   it->suspended,       it->suspended_root,
-                         it->transparent, it->marked_delete,  it->encrypted};
+    const int flags[] = {it->ghosted,         it->sparse,        it->created_offline,
+                         it->deleted_offline, it->mod_data,      it->mod_attrs,
+                         it->mod_time,        it->suspended,     it->suspended_root,
+                         it->transparent,     it->marked_delete, it->encrypted};
     for (int i = 0; i < 12; i++)
         sqlite3_bind_int(s, 26 + i, flags[i]);
     sqlite3_bind_int64(s, 38, it->last_access_ns);
@@ -433,11 +392,11 @@ static int
 item_get(struct of_store *st, enum stmt_id id, const char *path, int64_t rowid,
          struct of_item *ret_item, struct of_error *reterr)
 {
-    lock(st);
+    store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = stmt(st, id);
+    sqlite3_stmt *s = store_stmt(st, id);
     if (!s) {
-        rc = fail(st, reterr, "prepare");
+        rc = store_fail(st, reterr, "prepare");
         goto out_unlock;
     }
     if (path)
@@ -448,13 +407,13 @@ item_get(struct of_store *st, enum stmt_id id, const char *path, int64_t rowid,
     if (step == SQLITE_ROW)
         row_item(s, ret_item);
     else if (step == SQLITE_DONE)
-        rc = of_error_set(reterr, OF_E(NOT_FOUND), "'%s' is not in the cache",
-                          path ? path : "item");
+        rc =
+            of_error_set(reterr, OF_E(NOT_FOUND), "'%s' is not in the cache", path ? path : "item");
     else
-        rc = fail(st, reterr, "item lookup");
-    done(s);
+        rc = store_fail(st, reterr, "item lookup");
+    store_done(s);
 out_unlock:
-    unlock(st);
+    store_unlock(st);
     return rc;
 }
 
@@ -475,11 +434,11 @@ of_store_item_get_id(struct of_store *st, int64_t id, struct of_item *ret_item,
 int
 of_store_item_put(struct of_store *st, struct of_item *item, struct of_error *reterr)
 {
-    lock(st);
+    store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = stmt(st, item->id ? S_ITEM_UPDATE : S_ITEM_INSERT);
+    sqlite3_stmt *s = store_stmt(st, item->id ? S_ITEM_UPDATE : S_ITEM_INSERT);
     if (!s) {
-        rc = fail(st, reterr, "prepare");
+        rc = store_fail(st, reterr, "prepare");
         goto out_unlock;
     }
     bind_item(s, item);
@@ -489,45 +448,43 @@ of_store_item_put(struct of_store *st, struct of_item *item, struct of_error *re
     if (step == SQLITE_CONSTRAINT)
         rc = of_error_set(reterr, OF_E(EXISTS), "'%s' is already in the cache", item->path);
     else if (step != SQLITE_DONE)
-        rc = fail(st, reterr, "item write");
+        rc = store_fail(st, reterr, "item write");
     else if (!item->id)
         item->id = sqlite3_last_insert_rowid(st->db);
-    done(s);
+    store_done(s);
 out_unlock:
-    unlock(st);
+    store_unlock(st);
     return rc;
 }
 
-/* Run a statement that takes one integer and returns nothing. */
-static int
-exec_id(struct of_store *st, enum stmt_id id, int64_t value, struct of_error *reterr)
+int
+store_exec_id(struct of_store *st, enum stmt_id id, int64_t value, struct of_error *reterr)
 {
-    lock(st);
+    store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = stmt(st, id);
+    sqlite3_stmt *s = store_stmt(st, id);
     if (!s) {
-        rc = fail(st, reterr, "prepare");
+        rc = store_fail(st, reterr, "prepare");
         goto out_unlock;
     }
     sqlite3_bind_int64(s, 1, value);
     if (sqlite3_step(s) != SQLITE_DONE)
-        rc = fail(st, reterr, "delete");
-    done(s);
+        rc = store_fail(st, reterr, "delete");
+    store_done(s);
 out_unlock:
-    unlock(st);
+    store_unlock(st);
     return rc;
 }
 
-/* Run a statement that returns one integer; binds text t1 if non-NULL else value. */
-static int
-query_int(struct of_store *st, enum stmt_id id, int64_t value, int64_t *ret,
-          struct of_error *reterr)
+int
+store_query_int(struct of_store *st, enum stmt_id id, int64_t value, int64_t *ret,
+                struct of_error *reterr)
 {
-    lock(st);
+    store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = stmt(st, id);
+    sqlite3_stmt *s = store_stmt(st, id);
     if (!s) {
-        rc = fail(st, reterr, "prepare");
+        rc = store_fail(st, reterr, "prepare");
         goto out_unlock;
     }
     if (sqlite3_bind_parameter_count(s) > 0)
@@ -535,24 +492,24 @@ query_int(struct of_store *st, enum stmt_id id, int64_t value, int64_t *ret,
     if (sqlite3_step(s) == SQLITE_ROW)
         *ret = sqlite3_column_int64(s, 0);
     else
-        rc = fail(st, reterr, "count");
-    done(s);
+        rc = store_fail(st, reterr, "count");
+    store_done(s);
 out_unlock:
-    unlock(st);
+    store_unlock(st);
     return rc;
 }
 
 int
 of_store_item_delete(struct of_store *st, int64_t id, struct of_error *reterr)
 {
-    return exec_id(st, S_ITEM_DELETE, id, reterr);
+    return store_exec_id(st, S_ITEM_DELETE, id, reterr);
 }
 
 int
 of_store_item_child_count(struct of_store *st, int64_t id, int64_t *ret_count,
                           struct of_error *reterr)
 {
-    return query_int(st, S_ITEM_CHILDREN, id, ret_count, reterr);
+    return store_query_int(st, S_ITEM_CHILDREN, id, ret_count, reterr);
 }
 
 /* "//a/b" -> "//a/b/" and "//a/b0": the bounds of every path below it. */
@@ -564,9 +521,9 @@ below_bounds(const char *under, char *lo, char *hi, size_t cap)
 }
 
 int
-of_store_item_scan(struct of_store *st, const char *under, int depth, const char *after,
-                   size_t max, int (*cb)(void *ctx, const struct of_item *item), void *ctx,
-                   int *ret_more, struct of_error *reterr)
+of_store_item_scan(struct of_store *st, const char *under, int depth, const char *after, size_t max,
+                   int (*cb)(void *ctx, const struct of_item *item), void *ctx, int *ret_more,
+                   struct of_error *reterr)
 {
     char lo[OF_PATH_MAX + 2], hi[OF_PATH_MAX + 2];
     struct of_item *it = malloc(sizeof(*it));
@@ -575,7 +532,7 @@ of_store_item_scan(struct of_store *st, const char *under, int depth, const char
     int rc = 0, more = 0;
     int64_t parent = 0;
     sqlite3_stmt *s = NULL;
-    lock(st);
+    store_lock(st);
     if (under[0] && depth == 1) {
         rc = of_store_item_get(st, under, it, reterr);
         if (rc < 0)
@@ -584,9 +541,9 @@ of_store_item_scan(struct of_store *st, const char *under, int depth, const char
     }
     enum stmt_id id = !under[0] ? (depth == 1 ? S_SCAN_ROOTS : S_SCAN_ALL)
                                 : (depth == 1 ? S_SCAN_CHILD : S_SCAN_DESC);
-    s = stmt(st, id);
+    s = store_stmt(st, id);
     if (!s) {
-        rc = fail(st, reterr, "prepare");
+        rc = store_fail(st, reterr, "prepare");
         goto out_unlock;
     }
     int col = 1;
@@ -620,11 +577,11 @@ of_store_item_scan(struct of_store *st, const char *under, int depth, const char
         }
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = fail(st, reterr, "scan");
+        rc = store_fail(st, reterr, "scan");
 out_done:
-    done(s);
+    store_done(s);
 out_unlock:
-    unlock(st);
+    store_unlock(st);
     free(it);
     if (rc == 0 && ret_more)
         *ret_more = more;
@@ -637,10 +594,10 @@ of_store_pin_info(struct of_store *st, const struct of_item *item, const char *u
 {
     struct of_pin_info pi = {0};
     int rc = 0;
-    lock(st);
-    sqlite3_stmt *s = stmt(st, S_PINS_OF);
+    store_lock(st);
+    sqlite3_stmt *s = store_stmt(st, S_PINS_OF);
     if (!s) {
-        rc = fail(st, reterr, "prepare");
+        rc = store_fail(st, reterr, "prepare");
         goto out_unlock;
     }
     sqlite3_bind_int64(s, 1, item->id);
@@ -662,23 +619,23 @@ of_store_pin_info(struct of_store *st, const struct of_item *item, const char *u
             pi.for_redirection_inherit |= inherit;
         }
     }
-    done(s);
+    store_done(s);
     if (!pi.pinned && of_item_is_container(item)) {
         char lo[OF_PATH_MAX + 2], hi[OF_PATH_MAX + 2];
         below_bounds(item->path, lo, hi, sizeof(lo));
-        s = stmt(st, S_PIN_BELOW);
+        s = store_stmt(st, S_PIN_BELOW);
         if (!s) {
-            rc = fail(st, reterr, "prepare");
+            rc = store_fail(st, reterr, "prepare");
             goto out_unlock;
         }
         sqlite3_bind_text(s, 1, lo, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, hi, -1, SQLITE_STATIC);
         pi.partly = sqlite3_step(s) == SQLITE_ROW;
-        done(s);
+        store_done(s);
     }
     *ret_info = pi;
 out_unlock:
-    unlock(st);
+    store_unlock(st);
     return rc;
 }
 
@@ -686,11 +643,11 @@ int
 of_store_pin_set(struct of_store *st, int64_t item_id, enum of_pin_scope scope, const char *user,
                  int inherit, struct of_error *reterr)
 {
-    lock(st);
+    store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = stmt(st, S_PIN_SET);
+    sqlite3_stmt *s = store_stmt(st, S_PIN_SET);
     if (!s) {
-        rc = fail(st, reterr, "prepare");
+        rc = store_fail(st, reterr, "prepare");
         goto out_unlock;
     }
     sqlite3_bind_int64(s, 1, item_id);
@@ -698,276 +655,9 @@ of_store_pin_set(struct of_store *st, int64_t item_id, enum of_pin_scope scope, 
     sqlite3_bind_text(s, 3, user ? user : "", -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 4, inherit);
     if (sqlite3_step(s) != SQLITE_DONE)
-        rc = fail(st, reterr, "pin");
-    done(s);
+        rc = store_fail(st, reterr, "pin");
+    store_done(s);
 out_unlock:
-    unlock(st);
-    return rc;
-}
-
-/* ---- shares ---- */
-
-static void
-row_share(sqlite3_stmt *s, struct of_share_rec *r)
-{
-    r->id = sqlite3_column_int64(s, 0);
-    copy_text(r->server, sizeof(r->server), sqlite3_column_text(s, 1));
-    copy_text(r->share, sizeof(r->share), sqlite3_column_text(s, 2));
-    copy_text(r->remote, sizeof(r->remote), sqlite3_column_text(s, 3));
-    r->caching_mode = (enum of_caching_mode)sqlite3_column_int(s, 4);
-    r->forced_offline = sqlite3_column_int(s, 5);
-    r->created_ns = sqlite3_column_int64(s, 6);
-}
-
-int
-of_store_share_get(struct of_store *st, const char *server, const char *share,
-                   struct of_share_rec *ret_rec, struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    sqlite3_stmt *s = stmt(st, S_SHARE_GET);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    sqlite3_bind_text(s, 1, server, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, share, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW)
-        row_share(s, ret_rec);
-    else if (step == SQLITE_DONE)
-        rc = of_error_set(reterr, OF_E(NO_SHARE), "no share //%s/%s is configured", server,
-                          share);
-    else
-        rc = fail(st, reterr, "share lookup");
-    done(s);
-out_unlock:
-    unlock(st);
-    return rc;
-}
-
-int
-of_store_share_list(struct of_store *st, struct of_share_rec **ret_recs, size_t *ret_count,
-                    struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    size_t n = 0, cap = 0;
-    struct of_share_rec *recs = NULL;
-    sqlite3_stmt *s = stmt(st, S_SHARE_LIST);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 8;
-            struct of_share_rec *grown = realloc(recs, cap * sizeof(*recs));
-            if (!grown) {
-                rc = of_error_set(reterr, OF_E(NOMEM), "out of memory");
-                free(recs);
-                recs = NULL;
-                n = 0;
-                break;
-            }
-            recs = grown;
-        }
-        row_share(s, &recs[n++]);
-    }
-    done(s);
-    if (rc == 0) {
-        *ret_recs = recs;
-        *ret_count = n;
-    }
-out_unlock:
-    unlock(st);
-    return rc;
-}
-
-int
-of_store_share_put(struct of_store *st, struct of_share_rec *rec, struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    sqlite3_stmt *s = stmt(st, rec->id ? S_SHARE_UPDATE : S_SHARE_INSERT);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    if (rec->id) {
-        sqlite3_bind_int64(s, 1, rec->id);
-        sqlite3_bind_text(s, 2, rec->remote, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, (int)rec->caching_mode);
-        sqlite3_bind_int(s, 4, rec->forced_offline);
-    } else {
-        sqlite3_bind_text(s, 1, rec->server, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, rec->share, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, rec->remote, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 4, (int)rec->caching_mode);
-        sqlite3_bind_int(s, 5, rec->forced_offline);
-        sqlite3_bind_int64(s, 6, rec->created_ns);
-    }
-    int step = sqlite3_step(s);
-    if (step == SQLITE_CONSTRAINT)
-        rc = of_error_set(reterr, OF_E(EXISTS), "share //%s/%s already exists", rec->server,
-                          rec->share);
-    else if (step != SQLITE_DONE)
-        rc = fail(st, reterr, "share write");
-    else if (!rec->id)
-        rec->id = sqlite3_last_insert_rowid(st->db);
-    done(s);
-out_unlock:
-    unlock(st);
-    return rc;
-}
-
-int
-of_store_share_delete(struct of_store *st, int64_t id, struct of_error *reterr)
-{
-    return exec_id(st, S_SHARE_DELETE, id, reterr);
-}
-
-/* ---- tokens and meta ---- */
-
-int
-of_store_token_add(struct of_store *st, const char *user, const char *hash_hex, int admin,
-                   struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    sqlite3_stmt *s = stmt(st, S_TOKEN_ADD);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, hash_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, admin);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = fail(st, reterr, "token write");
-    done(s);
-out_unlock:
-    unlock(st);
-    return rc;
-}
-
-int
-of_store_token_find(struct of_store *st, const char *hash_hex, char *ret_user, size_t user_cap,
-                    int *ret_admin, struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    sqlite3_stmt *s = stmt(st, S_TOKEN_FIND);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    sqlite3_bind_text(s, 1, hash_hex, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW) {
-        copy_text(ret_user, user_cap, sqlite3_column_text(s, 0));
-        *ret_admin = sqlite3_column_int(s, 1);
-    } else if (step == SQLITE_DONE) {
-        rc = of_error_set(reterr, OF_E(UNAUTHORIZED), "the token is not valid");
-    } else {
-        rc = fail(st, reterr, "token lookup");
-    }
-    done(s);
-out_unlock:
-    unlock(st);
-    return rc;
-}
-
-int
-of_store_token_count(struct of_store *st, int64_t *ret_count, struct of_error *reterr)
-{
-    return query_int(st, S_TOKEN_COUNT, 0, ret_count, reterr);
-}
-
-int
-of_store_meta_get(struct of_store *st, const char *key, char *ret_value, size_t cap,
-                  struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    sqlite3_stmt *s = stmt(st, S_META_GET);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    int step = sqlite3_step(s);
-    if (step == SQLITE_ROW)
-        copy_text(ret_value, cap, sqlite3_column_text(s, 0));
-    else if (step == SQLITE_DONE)
-        rc = of_error_set(reterr, OF_E(NOT_FOUND), "no value for %s", key);
-    else
-        rc = fail(st, reterr, "meta lookup");
-    done(s);
-out_unlock:
-    unlock(st);
-    return rc;
-}
-
-int
-of_store_meta_set(struct of_store *st, const char *key, const char *value,
-                  struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    sqlite3_stmt *s = stmt(st, S_META_SET);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = fail(st, reterr, "meta write");
-    done(s);
-out_unlock:
-    unlock(st);
-    return rc;
-}
-
-int
-of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *name), void *ctx,
-                       struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    sqlite3_stmt *s = stmt(st, S_CONTENT_NAMES);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    while (sqlite3_step(s) == SQLITE_ROW)
-        cb(ctx, (const char *)sqlite3_column_text(s, 0));
-    done(s);
-out_unlock:
-    unlock(st);
-    return rc;
-}
-
-int
-of_store_cache_usage(struct of_store *st, int64_t *ret_used, int64_t *ret_unpinned,
-                     struct of_error *reterr)
-{
-    lock(st);
-    int rc = 0;
-    sqlite3_stmt *s = stmt(st, S_USAGE);
-    if (!s) {
-        rc = fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        *ret_used = sqlite3_column_int64(s, 0);
-        *ret_unpinned = sqlite3_column_int64(s, 1);
-    } else {
-        rc = fail(st, reterr, "usage");
-    }
-    done(s);
-out_unlock:
-    unlock(st);
+    store_unlock(st);
     return rc;
 }

@@ -99,8 +99,8 @@ int of_store_share_delete(struct of_store *st, int64_t id, struct of_error *rete
 /* API tokens, stored as hashes only. find: OF_E(UNAUTHORIZED) when unknown. */
 int of_store_token_add(struct of_store *st, const char *user, const char *hash_hex, int admin,
                        struct of_error *reterr);
-int of_store_token_find(struct of_store *st, const char *hash_hex, char *ret_user,
-                        size_t user_cap, int *ret_admin, struct of_error *reterr);
+int of_store_token_find(struct of_store *st, const char *hash_hex, char *ret_user, size_t user_cap,
+                        int *ret_admin, struct of_error *reterr);
 int of_store_token_count(struct of_store *st, int64_t *ret_count, struct of_error *reterr);
 
 /* Small key/value settings of the cache (limit, enabled, ...). get: NOT_FOUND. */
@@ -117,7 +117,7 @@ int of_store_cache_usage(struct of_store *st, int64_t *ret_used, int64_t *ret_un
  * of_store_content_names - call cb for every content name referenced by an
  * item (used to collect orphaned content files at start-up).
  */
-int of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *name),
-                           void *ctx, struct of_error *reterr);
+int of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *name), void *ctx,
+                           struct of_error *reterr);
 
 #endif

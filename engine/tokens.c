@@ -68,8 +68,7 @@ of_engine_token_check(struct of_engine *eng, const char *token, struct of_princi
     char hash[OF_HASH_HEX];
     token_hash(token, hash);
     struct of_principal who;
-    int rc = of_store_token_find(eng->store, hash, who.user, sizeof(who.user), &who.admin,
-                                 reterr);
+    int rc = of_store_token_find(eng->store, hash, who.user, sizeof(who.user), &who.admin, reterr);
     if (rc == 0)
         *ret_who = who;
     return rc;

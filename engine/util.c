@@ -57,8 +57,7 @@ of_time_parse(const char *s, int64_t *ret_ns)
     int y, mo, d, h = 0, mi = 0, sec = 0;
     int64_t frac = 0;
     const char *p = s;
-    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
-        digits(&p, 2, &d))
+    if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' || digits(&p, 2, &d))
         return -1;
     int off_min = 0;
     if (*p == 'T' || *p == 't' || *p == ' ') {

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Store internals shared by store.c (schema, items, pins) and store_meta.c
+ * (shares, tokens, meta); not part of the store's contract.
+ */
+#ifndef OF_STORE_INT_H
+#define OF_STORE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+enum stmt_id {
+    S_BEGIN,
+    S_COMMIT,
+    S_ROLLBACK,
+    S_ITEM_BY_PATH,
+    S_ITEM_BY_ID,
+    S_ITEM_INSERT,
+    S_ITEM_UPDATE,
+    S_ITEM_DELETE,
+    S_ITEM_CHILDREN,
+    S_SCAN_ALL,
+    S_SCAN_DESC,
+    S_SCAN_CHILD,
+    S_SCAN_ROOTS,
+    S_PINS_OF,
+    S_PIN_BELOW,
+    S_PIN_SET,
+    S_SHARE_GET,
+    S_SHARE_LIST,
+    S_SHARE_INSERT,
+    S_SHARE_UPDATE,
+    S_SHARE_DELETE,
+    S_TOKEN_ADD,
+    S_TOKEN_FIND,
+    S_TOKEN_COUNT,
+    S_META_GET,
+    S_META_SET,
+    S_CONTENT_NAMES,
+    S_USAGE,
+    S__COUNT
+};
+
+struct of_store {
+    sqlite3 *db;
+    pthread_mutex_t lock; /* recursive: held across begin..commit */
+    sqlite3_stmt *stmts[S__COUNT];
+    int version;
+};
+
+/* Log the SQLite error and return OF_E(STORE) with a generic detail. */
+int store_fail(struct of_store *st, struct of_error *reterr, const char *what);
+/* The prepared statement for id (prepared on first use); caller holds the lock. */
+sqlite3_stmt *store_stmt(struct of_store *st, enum stmt_id id);
+/* Reset a statement and clear its bindings for the next use. */
+void store_done(sqlite3_stmt *s);
+void store_lock(struct of_store *st);
+void store_unlock(struct of_store *st);
+/* Copy a column's text into dst (cap bytes, truncating). */
+void store_copy_text(char *dst, size_t cap, const unsigned char *src);
+/* Run a statement that takes one integer and returns no rows. */
+int store_exec_id(struct of_store *st, enum stmt_id id, int64_t value, struct of_error *reterr);
+/* Run a statement returning one integer; binds value as ?1 when it has a parameter. */
+int store_query_int(struct of_store *st, enum stmt_id id, int64_t value, int64_t *ret,
+                    struct of_error *reterr);
+
+#endif

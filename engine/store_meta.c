@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/* The store's small tables: shares, API tokens, meta settings, usage sums. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+/* ---- shares ---- */
+
+static void
+row_share(sqlite3_stmt *s, struct of_share_rec *r)
+{
+    r->id = sqlite3_column_int64(s, 0);
+    store_copy_text(r->server, sizeof(r->server), sqlite3_column_text(s, 1));
+    store_copy_text(r->share, sizeof(r->share), sqlite3_column_text(s, 2));
+    store_copy_text(r->remote, sizeof(r->remote), sqlite3_column_text(s, 3));
+    r->caching_mode = (enum of_caching_mode)sqlite3_column_int(s, 4);
+    r->forced_offline = sqlite3_column_int(s, 5);
+    r->created_ns = sqlite3_column_int64(s, 6);
+}
+
+int
+of_store_share_get(struct of_store *st, const char *server, const char *share,
+                   struct of_share_rec *ret_rec, struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_SHARE_GET);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, server, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, share, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        row_share(s, ret_rec);
+    else if (step == SQLITE_DONE)
+        rc = of_error_set(reterr, OF_E(NO_SHARE), "no share //%s/%s is configured", server, share);
+    else
+        rc = store_fail(st, reterr, "share lookup");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_share_list(struct of_store *st, struct of_share_rec **ret_recs, size_t *ret_count,
+                    struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    size_t n = 0, cap = 0;
+    struct of_share_rec *recs = NULL;
+    sqlite3_stmt *s = store_stmt(st, S_SHARE_LIST);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 8;
+            struct of_share_rec *grown = realloc(recs, cap * sizeof(*recs));
+            if (!grown) {
+                rc = of_error_set(reterr, OF_E(NOMEM), "out of memory");
+                free(recs);
+                recs = NULL;
+                n = 0;
+                break;
+            }
+            recs = grown;
+        }
+        row_share(s, &recs[n++]);
+    }
+    store_done(s);
+    if (rc == 0) {
+        *ret_recs = recs;
+        *ret_count = n;
+    }
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_share_put(struct of_store *st, struct of_share_rec *rec, struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, rec->id ? S_SHARE_UPDATE : S_SHARE_INSERT);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    if (rec->id) {
+        sqlite3_bind_int64(s, 1, rec->id);
+        sqlite3_bind_text(s, 2, rec->remote, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 3, (int)rec->caching_mode);
+        sqlite3_bind_int(s, 4, rec->forced_offline);
+    } else {
+        sqlite3_bind_text(s, 1, rec->server, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, rec->share, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, rec->remote, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 4, (int)rec->caching_mode);
+        sqlite3_bind_int(s, 5, rec->forced_offline);
+        sqlite3_bind_int64(s, 6, rec->created_ns);
+    }
+    int step = sqlite3_step(s);
+    if (step == SQLITE_CONSTRAINT)
+        rc = of_error_set(reterr, OF_E(EXISTS), "share //%s/%s already exists", rec->server,
+                          rec->share);
+    else if (step != SQLITE_DONE)
+        rc = store_fail(st, reterr, "share write");
+    else if (!rec->id)
+        rec->id = sqlite3_last_insert_rowid(st->db);
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_share_delete(struct of_store *st, int64_t id, struct of_error *reterr)
+{
+    return store_exec_id(st, S_SHARE_DELETE, id, reterr);
+}
+
+/* ---- tokens and meta ---- */
+
+int
+of_store_token_add(struct of_store *st, const char *user, const char *hash_hex, int admin,
+                   struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_TOKEN_ADD);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, hash_hex, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 3, admin);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, reterr, "token write");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_token_find(struct of_store *st, const char *hash_hex, char *ret_user, size_t user_cap,
+                    int *ret_admin, struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_TOKEN_FIND);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, hash_hex, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW) {
+        store_copy_text(ret_user, user_cap, sqlite3_column_text(s, 0));
+        *ret_admin = sqlite3_column_int(s, 1);
+    } else if (step == SQLITE_DONE) {
+        rc = of_error_set(reterr, OF_E(UNAUTHORIZED), "the token is not valid");
+    } else {
+        rc = store_fail(st, reterr, "token lookup");
+    }
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_token_count(struct of_store *st, int64_t *ret_count, struct of_error *reterr)
+{
+    return store_query_int(st, S_TOKEN_COUNT, 0, ret_count, reterr);
+}
+
+int
+of_store_meta_get(struct of_store *st, const char *key, char *ret_value, size_t cap,
+                  struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_META_GET);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int step = sqlite3_step(s);
+    if (step == SQLITE_ROW)
+        store_copy_text(ret_value, cap, sqlite3_column_text(s, 0));
+    else if (step == SQLITE_DONE)
+        rc = of_error_set(reterr, OF_E(NOT_FOUND), "no value for %s", key);
+    else
+        rc = store_fail(st, reterr, "meta lookup");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_meta_set(struct of_store *st, const char *key, const char *value, struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_META_SET);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, reterr, "meta write");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *name), void *ctx,
+                       struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_CONTENT_NAMES);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    while (sqlite3_step(s) == SQLITE_ROW)
+        cb(ctx, (const char *)sqlite3_column_text(s, 0));
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_cache_usage(struct of_store *st, int64_t *ret_used, int64_t *ret_unpinned,
+                     struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_USAGE);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        *ret_used = sqlite3_column_int64(s, 0);
+        *ret_unpinned = sqlite3_column_int64(s, 1);
+    } else {
+        rc = store_fail(st, reterr, "usage");
+    }
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
