@@ -80,6 +80,9 @@ struct op {
     int have_item;
     struct of_item scratch;
     char old_content[OF_CONTENT_NAME_MAX];
+    /* The row as first read: commit refuses to let server data replace newer dirty data. */
+    int base_dirty;
+    char base_content[OF_CONTENT_NAME_MAX];
 };
 
 /* Start an operation on a file path below a share root (depth >= 3). */
@@ -96,9 +99,13 @@ void engine_op_end(struct op *op);
 int engine_ensure_parents(struct of_engine *eng, struct share_rt *share, const char *path,
                           int online, struct of_item *scratch, int64_t *ret_parent,
                           struct of_error *reterr);
-/* Point op->item at new content ("" = none, a ghost); the old name is unlinked at end. */
+/* Point op->item at new content ("" = none, a ghost). */
 void engine_op_set_content(struct op *op, const char *name, int64_t size);
-/* Commit op->item in a transaction, creating parent items first. */
+/*
+ * Commit op->item in a transaction: update the current row for its path (or
+ * insert it, creating parent items first); content the row named before is
+ * unlinked by engine_op_end.
+ */
 int engine_op_commit(struct op *op, int online, struct of_error *reterr);
 
 #endif

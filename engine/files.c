@@ -17,6 +17,9 @@
 #include "engine_int.h"
 #include "util.h"
 
+/* Last-access times are kept to this granularity (eviction needs no finer). */
+#define ACCESS_GRANULARITY_NS (60LL * 1000000000)
+
 int
 engine_op_begin(struct of_engine *eng, const char *path, struct op **ret_op,
                 struct of_error *reterr)
@@ -34,6 +37,10 @@ engine_op_begin(struct of_engine *eng, const char *path, struct op **ret_op,
     if (rc == 0) {
         rc = of_store_item_get(eng->store, path, &op->item, reterr);
         op->have_item = rc == 0;
+        if (op->have_item) {
+            op->base_dirty = of_item_dirty(&op->item);
+            memcpy(op->base_content, op->item.content, sizeof(op->base_content));
+        }
         if (rc == OF_E(NOT_FOUND)) {
             rc = 0;
             engine_item_init(&op->item, path, OF_ITEM_FILE, 0, op->share->rec.id);
@@ -137,8 +144,6 @@ engine_ensure_parents(struct of_engine *eng, struct share_rt *share, const char 
 void
 engine_op_set_content(struct op *op, const char *name, int64_t size)
 {
-    if (op->item.content[0] && strcmp(op->item.content, name) != 0)
-        memcpy(op->old_content, op->item.content, sizeof(op->old_content));
     snprintf(op->item.content, sizeof(op->item.content), "%s", name);
     op->item.cached_bytes = name[0] ? size : 0;
     op->item.ghosted = !name[0];
@@ -165,9 +170,27 @@ engine_op_commit(struct op *op, int online, struct of_error *reterr)
     int rc = of_store_begin(op->eng->store, reterr);
     if (rc < 0)
         return rc;
-    if (!op->item.parent_id || !op->have_item)
+    /*
+     * Judge against the row as it is now, not as this operation first read it:
+     * a concurrent request may have inserted it or installed other content.
+     */
+    op->old_content[0] = '\0';
+    if (of_store_item_get(op->eng->store, op->item.path, &op->scratch, NULL) == 0) {
+        if (online && of_item_dirty(&op->scratch) &&
+            (!op->base_dirty || strcmp(op->scratch.content, op->base_content) != 0)) {
+            of_store_rollback(op->eng->store);
+            return of_error_set(reterr, OF_E(CONFLICT),
+                                "'%s' was changed offline meanwhile; try again", op->item.path);
+        }
+        op->item.id = op->scratch.id;
+        op->item.parent_id = op->scratch.parent_id;
+        if (op->scratch.content[0] && strcmp(op->scratch.content, op->item.content) != 0)
+            memcpy(op->old_content, op->scratch.content, sizeof(op->old_content));
+    } else {
+        op->item.id = 0;
         rc = engine_ensure_parents(op->eng, op->share, op->item.path, online, &op->scratch,
                                    &op->item.parent_id, reterr);
+    }
     if (rc == 0)
         rc = of_store_item_put(op->eng->store, &op->item, reterr);
     if (rc == 0)
@@ -208,8 +231,15 @@ serve_content(struct op *op, struct of_file_read *ret, int offline, struct of_er
     snprintf(ret->etag, sizeof(ret->etag), "%s", op->item.local.hash);
     ret->from_cache = 1;
     ret->offline = offline;
-    op->item.last_access_ns = of_now_ns();
-    of_store_item_put(op->eng->store, &op->item, NULL);
+    /*
+     * Touch only the access time, never the whole (possibly stale) row, and at
+     * most once a minute per item: reads should not each cost a durable commit.
+     */
+    int64_t now = of_now_ns();
+    if (now - op->item.last_access_ns > ACCESS_GRANULARITY_NS) {
+        op->item.last_access_ns = now;
+        of_store_item_touch(op->eng->store, op->item.id, now, NULL);
+    }
     return 0;
 }
 

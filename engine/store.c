@@ -87,6 +87,7 @@ static const char *const stmt_sql[S__COUNT] = {
                       " transparent=?35, marked_delete=?36, encrypted=?37, last_access=?38"
                       " WHERE id=?1",
     [S_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
+    [S_ITEM_TOUCH] = "UPDATE items SET last_access = ?2 WHERE id = ?1",
     [S_ITEM_CHILDREN] = "SELECT count(*) FROM items WHERE parent_id = ?1",
     [S_SCAN_ALL] = "SELECT " ITEM_COLS " FROM items WHERE path > ?1 ORDER BY path LIMIT ?2",
     [S_SCAN_DESC] = "SELECT " ITEM_COLS " FROM items WHERE path > ?1 AND path < ?2"
@@ -503,6 +504,26 @@ int
 of_store_item_delete(struct of_store *st, int64_t id, struct of_error *reterr)
 {
     return store_exec_id(st, S_ITEM_DELETE, id, reterr);
+}
+
+int
+of_store_item_touch(struct of_store *st, int64_t id, int64_t when_ns, struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_ITEM_TOUCH);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int64(s, 2, when_ns);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, reterr, "touch");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
 }
 
 int

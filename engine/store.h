@@ -65,6 +65,8 @@ int of_store_item_get_id(struct of_store *st, int64_t id, struct of_item *ret_it
 int of_store_item_put(struct of_store *st, struct of_item *item, struct of_error *reterr);
 /* Delete an item and (by cascade) everything below it. */
 int of_store_item_delete(struct of_store *st, int64_t id, struct of_error *reterr);
+/* Set only the last access time of an item (leaves every other column alone). */
+int of_store_item_touch(struct of_store *st, int64_t id, int64_t when_ns, struct of_error *reterr);
 /* Number of direct children of an item. */
 int of_store_item_child_count(struct of_store *st, int64_t id, int64_t *ret_count,
                               struct of_error *reterr);

@@ -20,6 +20,7 @@ enum stmt_id {
     S_ITEM_INSERT,
     S_ITEM_UPDATE,
     S_ITEM_DELETE,
+    S_ITEM_TOUCH,
     S_ITEM_CHILDREN,
     S_SCAN_ALL,
     S_SCAN_DESC,
