@@ -251,7 +251,7 @@ add_cached_child(void *ctx, const struct of_item *it)
     if (lc->remote) {
         struct of_dirent key;
         snprintf(key.name, sizeof(key.name), "%s", name);
-        if (bsearch(&key, lc->remote, lc->n_remote, sizeof(key), cmp_dirent))
+        if (lc->n_remote && bsearch(&key, lc->remote, lc->n_remote, sizeof(key), cmp_dirent))
             return 0;
     }
     return listing_add(lc->out, name, it->type, it->local.size, it->local.mtime_ns);
@@ -342,7 +342,8 @@ of_engine_dir_list(struct of_engine *eng, const char *path, const char *user,
                           path);
         goto out_free;
     }
-    qsort(ents, n, sizeof(*ents), cmp_dirent);
+    if (n)
+        qsort(ents, n, sizeof(*ents), cmp_dirent);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = listing_add(&out, ents[i].name,
                          ents[i].st.type == OF_STAT_DIR ? OF_ITEM_DIRECTORY : OF_ITEM_FILE,

@@ -41,7 +41,7 @@ static int
 is_live(void *ctx, const char *name)
 {
     struct live_names *ln = ctx;
-    return bsearch(&name, ln->names, ln->n, sizeof(char *), cmp_str) != NULL;
+    return ln->n && bsearch(&name, ln->names, ln->n, sizeof(char *), cmp_str) != NULL;
 }
 
 /* Content files that no row names are leftovers of a crash between rename and commit. */
@@ -50,7 +50,8 @@ collect_orphans(struct of_engine *eng)
 {
     struct live_names ln = {0};
     if (of_store_content_names(eng->store, collect_name, &ln, NULL) == 0) {
-        qsort(ln.names, ln.n, sizeof(char *), cmp_str);
+        if (ln.n)
+            qsort(ln.names, ln.n, sizeof(char *), cmp_str);
         int removed = of_content_collect(eng->content, is_live, &ln);
         if (removed > 0)
             of_log_info("content: removed %d orphaned file(s)", removed);

@@ -381,7 +381,8 @@ of_engine_share_list(struct of_engine *eng, const char *server, struct of_share_
     pthread_mutex_unlock(&eng->shares_lock);
     if (!v)
         return of_error_set(reterr, OF_E(NOMEM), "out of memory");
-    qsort(v, n, sizeof(*v), cmp_view);
+    if (n)
+        qsort(v, n, sizeof(*v), cmp_view);
     for (size_t i = 0; i < n; i++) {
         struct share_rt *s;
         if (engine_share_acquire(eng, v[i].rec.server, v[i].rec.share, &s, NULL) == 0) {
