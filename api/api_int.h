@@ -53,7 +53,9 @@ struct api_request {
     char *rest;                                      /* ** capture, "" when none */
     struct of_principal who;
     int replied;
-    char allow[64]; /* the Allow header of a 405 */
+    /* One extra header for an error reply (Allow on 405, Content-Range on 416). */
+    const char *err_header;
+    char err_value[96];
     /* JSON body */
     char *body;
     size_t body_len, body_cap;

@@ -143,6 +143,8 @@ api_files_get(struct api_request *req)
     int range = parse_range(api_header(req, MHD_HTTP_HEADER_RANGE), rd.size, &off, &len);
     if (range < 0) {
         close(rd.fd);
+        req->err_header = "Content-Range";
+        snprintf(req->err_value, sizeof(req->err_value), "bytes */%" PRId64, rd.size);
         of_error_set(&err, OF_E(BAD_RANGE), "the file has %" PRId64 " bytes", rd.size);
         return api_reply_error(req, &err);
     }
@@ -173,10 +175,25 @@ api_files_get(struct api_request *req)
 static enum MHD_Result
 reply_written(struct api_request *req, const struct of_write_result *res, unsigned status)
 {
-    json_t *item = api_render_item(&res->view);
-    return api_reply_json(req, status,
-                          json_pack("{s:b, s:b, s:o}", "created", res->created, "storedOffline",
-                                    res->stored_offline, "item", item));
+    json_t *body = json_pack("{s:b, s:b, s:o}", "created", res->created, "storedOffline",
+                             res->stored_offline, "item", api_render_item(&res->view));
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!resp) {
+        free(text);
+        return api_reply_problem(req, OF_E(NOMEM), "cannot render the response");
+    }
+    MHD_add_response_header(resp, "Content-Type", "application/json");
+    /* The new version's ETag, so the next conditional write needs no HEAD first. */
+    const char *hash = res->view.item.local.hash;
+    if (res->view.item.type == OF_ITEM_FILE && hash[0]) {
+        char quoted[OF_HASH_HEX + 4];
+        snprintf(quoted, sizeof(quoted), "\"%s\"", hash);
+        MHD_add_response_header(resp, "ETag", quoted);
+    }
+    return api_reply_response(req, status, resp);
 }
 
 enum MHD_Result

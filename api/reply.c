@@ -54,7 +54,8 @@ enum MHD_Result
 api_reply_problem(struct api_request *req, int code, const char *detail)
 {
     int status = of_error_status(code);
-    if (status >= 500)
+    /* Offline answers (503) are the daemon working as meant, not failures. */
+    if (status >= 500 && status != 503)
         of_log_error("%s %s: %s", req->route ? "request" : "url", req->url,
                      detail && *detail ? detail : of_error_title(code));
     else
@@ -78,8 +79,8 @@ api_reply_problem(struct api_request *req, int code, const char *detail)
     MHD_add_response_header(resp, "Content-Type", "application/problem+json");
     if (status == 401)
         MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"offlinefiles\"");
-    if (status == 405 && req->allow[0])
-        MHD_add_response_header(resp, "Allow", req->allow);
+    if (req->err_header)
+        MHD_add_response_header(resp, req->err_header, req->err_value);
     return api_reply_response(req, (unsigned)status, resp);
 }
 

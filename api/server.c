@@ -47,9 +47,10 @@ allow_header(unsigned allowed, char *buf, size_t cap)
 static enum MHD_Result
 reply_not_allowed(struct api_request *req, unsigned allowed)
 {
-    allow_header(allowed, req->allow, sizeof(req->allow));
+    allow_header(allowed, req->err_value, sizeof(req->err_value));
+    req->err_header = "Allow";
     struct of_error err;
-    of_error_set(&err, OF_E(METHOD), "this resource allows %s", req->allow);
+    of_error_set(&err, OF_E(METHOD), "this resource allows %s", req->err_value);
     return api_reply_error(req, &err);
 }
 
@@ -145,7 +146,11 @@ take_body(struct of_api *api, struct api_request *req, const char *data, size_t 
             of_content_tmp_write(req->upload, data, size, &req->upload_err);
         return;
     }
-    if (req->route->body != API_BODY_JSON || req->body_too_large)
+    if (req->route->body == API_BODY_NONE) {
+        req->body_len += size; /* counted, not kept: dispatch refuses it */
+        return;
+    }
+    if (req->body_too_large)
         return;
     if (req->body_len + size > api->cfg.max_json_body) {
         req->body_too_large = 1;

@@ -5,6 +5,7 @@
  * online records its children as items (files without content are ghosts)
  * and refreshes what the cache knows of each child's REMOTE copy.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +42,8 @@ drop_subtree(struct op *op, struct of_error *reterr)
 {
     struct names nm = {0};
     collect_content(&nm, &op->item);
-    int rc = of_store_item_scan(op->eng->store, op->item.path, 0, "", (size_t)-1 / 2,
-                                collect_content, &nm, NULL, reterr);
+    int rc = of_store_item_scan(op->eng->store, op->item.path, 0, "", SIZE_MAX, collect_content,
+                                &nm, NULL, reterr);
     if (rc == 0)
         rc = of_store_item_delete(op->eng->store, op->item.id, reterr);
     for (size_t i = 0; rc == 0 && i < nm.n; i++)
@@ -53,13 +54,21 @@ drop_subtree(struct op *op, struct of_error *reterr)
 }
 
 static int
+find_live(void *ctx, const struct of_item *it)
+{
+    if (it->deleted_offline)
+        return 0;
+    *(int *)ctx = 1;
+    return 1;
+}
+
+/* Tombstones of children deleted offline do not keep a directory "non-empty". */
+static int
 has_live_children(struct op *op, int *ret_live, struct of_error *reterr)
 {
-    int64_t n = 0;
-    int rc = of_store_item_child_count(op->eng->store, op->item.id, &n, reterr);
-    /* Tombstones of children deleted offline do not keep a directory "non-empty". */
-    *ret_live = n > 0;
-    return rc;
+    *ret_live = 0;
+    return of_store_item_scan(op->eng->store, op->item.path, 1, "", SIZE_MAX, find_live, ret_live,
+                              NULL, reterr);
 }
 
 static int
@@ -321,7 +330,9 @@ of_engine_dir_list(struct of_engine *eng, const char *path, const char *user,
     }
     int have = of_store_item_get(eng->store, path, it, NULL) == 0;
     int online = engine_share_online(eng, s);
-    if (have && it->type == OF_ITEM_FILE) {
+    /* Online the server decides; a cached file that became a directory is sync's to settle. */
+    int clash = have && it->type == OF_ITEM_FILE;
+    if (clash && !online) {
         rc = of_error_set(reterr, OF_E(NOT_A_DIR), "'%s' is a file", path);
         goto out_free;
     }
@@ -333,7 +344,7 @@ of_engine_dir_list(struct of_engine *eng, const char *path, const char *user,
             rc = 0;
         }
     }
-    if (rc == 0 && online && s->rec.caching_mode != OF_CACHING_NONE)
+    if (rc == 0 && online && !clash && s->rec.caching_mode != OF_CACHING_NONE)
         rc = record_children(eng, s, path, ents, n, it, reterr);
     if (rc < 0)
         goto out_free;
@@ -349,9 +360,9 @@ of_engine_dir_list(struct of_engine *eng, const char *path, const char *user,
                          ents[i].st.type == OF_STAT_DIR ? OF_ITEM_DIRECTORY : OF_ITEM_FILE,
                          ents[i].st.size, ents[i].st.mtime_ns);
     struct list_ctx lc = {&out, online ? ents : NULL, n};
-    if (rc == 0 && (have || online))
-        rc = of_store_item_scan(eng->store, path, 1, "", (size_t)-1 / 2, add_cached_child, &lc,
-                                NULL, reterr);
+    if (rc == 0 && !clash && (have || online))
+        rc = of_store_item_scan(eng->store, path, 1, "", SIZE_MAX, add_cached_child, &lc, NULL,
+                                reterr);
     if (rc == 0) {
         *ret_entries = out.v;
         *ret_count = out.n;

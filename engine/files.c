@@ -430,14 +430,23 @@ of_engine_file_write(struct of_engine *eng, const char *path, const char *user,
         rc = of_content_tmp_finish(upload, hash, reterr);
     if (rc < 0)
         goto out_op;
+    int must_exist = if_match && strcmp(if_match, "*") == 0;
     if (!engine_share_online(eng, op->share)) {
-        rc = write_offline(op, upload, hash, res, reterr);
+        /* Offline, what is not in the cache does not exist as far as we can tell. */
+        if (must_exist && !op->have_item)
+            rc = of_error_set(reterr, OF_E(PRECONDITION), "'%s' does not exist", path);
+        else
+            rc = write_offline(op, upload, hash, res, reterr);
         goto out_view;
     }
     struct of_stat st, before;
     int existed = op->have_item
                       ? it->remote.exists && !it->deleted_offline
                       : op->share->be->ops->stat(op->share->be, op->rel, &before, NULL) == 0;
+    if (must_exist && !op->have_item && !existed) {
+        rc = of_error_set(reterr, OF_E(PRECONDITION), "'%s' does not exist", path);
+        goto out_op;
+    }
     rc = op->share->be->ops->write(op->share->be, op->rel, of_content_tmp_fd(upload),
                                    server_precondition(op, if_none_match), &st, reterr);
     if (rc == OF_E(UNAVAILABLE)) {

@@ -44,6 +44,7 @@ enum of_pin_scope {
 struct of_pin_info {
     int pinned;
     int for_user, for_user_inherit;
+    int for_others; /* pinned for a user other than the one asking */
     int by_policy, by_policy_inherit;
     int for_computer, for_computer_inherit;
     int for_redirection, for_redirection_inherit;

@@ -127,6 +127,7 @@ item_flags(const struct of_item_view *v)
     SETF(OF_FLAG_FILE, it->type == OF_ITEM_FILE);
     SETF(OF_FLAG_DIRECTORY, it->type != OF_ITEM_FILE);
     SETF(OF_FLAG_PINNED_USER, v->pin.for_user);
+    SETF(OF_FLAG_PINNED_OTHERS, v->pin.for_others);
     SETF(OF_FLAG_PINNED_COMPUTER, v->pin.for_computer);
     SETF(OF_FLAG_PINNED, v->pin.pinned);
     SETF(OF_FLAG_GHOST, it->ghosted);

@@ -5,6 +5,7 @@
  * offline with a reason). Full connection management (probes with backoff,
  * slow links) builds on engine_share_online / engine_share_failed.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -269,7 +270,7 @@ add_items(struct of_engine *eng, struct share_rt *s, struct of_error *reterr)
     if (rc == OF_E(NOT_FOUND)) {
         engine_item_init(it, path, OF_ITEM_SERVER, 0, 0);
         it->local.exists = it->remote.exists = it->original.exists = 1;
-        it->local.attrs = OF_ATTR_DIRECTORY;
+        it->local.attrs = it->remote.attrs = it->original.attrs = OF_ATTR_DIRECTORY;
         rc = of_store_item_put(eng->store, it, reterr);
     }
     if (rc < 0)
@@ -439,18 +440,29 @@ of_engine_share_update(struct of_engine *eng, const char *server, const char *sh
     return rc;
 }
 
-struct dirty_probe {
+/* What a share removal must know of its items: any dirty, and the content to unlink. */
+struct removal {
     int dirty;
+    char (*content)[OF_CONTENT_NAME_MAX];
+    size_t n, cap;
 };
 
 static int
-find_dirty(void *ctx, const struct of_item *it)
+survey(void *ctx, const struct of_item *it)
 {
-    struct dirty_probe *p = ctx;
-    if (of_item_dirty(it)) {
-        p->dirty = 1;
-        return 1;
+    struct removal *r = ctx;
+    r->dirty |= of_item_dirty(it);
+    if (!it->content[0])
+        return 0;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        void *grown = realloc(r->content, cap * sizeof(*r->content));
+        if (!grown)
+            return OF_E(NOMEM);
+        r->content = grown;
+        r->cap = cap;
     }
+    memcpy(r->content[r->n++], it->content, OF_CONTENT_NAME_MAX);
     return 0;
 }
 
@@ -464,15 +476,10 @@ of_engine_share_remove(struct of_engine *eng, const char *server, const char *sh
         return rc;
     char path[OF_PATH_MAX + 1];
     snprintf(path, sizeof(path), "//%s/%s", server, share);
-    struct dirty_probe dp = {0};
-    char after[OF_PATH_MAX + 1] = "";
-    int more = 1;
-    /* Scan in pages; a removal must not drop an offline change unless forced. */
-    while (rc == 0 && more && !dp.dirty && !force) {
-        rc = of_store_item_scan(eng->store, path, 0, after, 100000, find_dirty, &dp, &more, reterr);
-        more = 0;
-    }
-    if (rc == 0 && dp.dirty)
+    struct removal rm = {0};
+    rc = of_store_item_scan(eng->store, path, 0, "", SIZE_MAX, survey, &rm, NULL, reterr);
+    /* A removal must not drop an offline change unless forced. */
+    if (rc == 0 && rm.dirty && !force)
         rc = of_error_set(reterr, OF_E(CONFLICT),
                           "//%s/%s has offline changes not yet synced; sync first or remove "
                           "with force=true",
@@ -506,8 +513,12 @@ of_engine_share_remove(struct of_engine *eng, const char *server, const char *sh
             }
         }
         pthread_mutex_unlock(&eng->shares_lock);
+        /* The rows are gone; only now may their content go. */
+        for (size_t i = 0; i < rm.n; i++)
+            of_content_remove(eng->content, rm.content[i]);
         of_log_info("share //%s/%s removed", server, share);
     }
+    free(rm.content);
     engine_share_release(eng, s);
     return rc;
 }
@@ -533,7 +544,7 @@ of_engine_connection_get(struct of_engine *eng, const char *server, const char *
         return rc;
     if (n == 0) {
         free(v);
-        return of_error_set(reterr, OF_E(NOT_FOUND), "no share of server //%s is configured",
+        return of_error_set(reterr, OF_E(NO_SHARE), "no share of server //%s is configured",
                             server);
     }
     /* A server is online while any of its shares is. */
@@ -592,8 +603,9 @@ of_engine_connection_set(struct of_engine *eng, const char *server, const char *
         }
     }
     free(v);
-    if (rc == 0 && !matched)
-        rc = of_error_set(reterr, OF_E(NO_SHARE), "no share //%s/%s is configured", server,
-                          share ? share : "");
+    if (rc == 0 && !matched && share)
+        rc = of_error_set(reterr, OF_E(NO_SHARE), "no share //%s/%s is configured", server, share);
+    else if (rc == 0 && !matched)
+        rc = of_error_set(reterr, OF_E(NO_SHARE), "no share of server //%s is configured", server);
     return rc;
 }

@@ -578,7 +578,8 @@ of_store_item_scan(struct of_store *st, const char *under, int depth, const char
         sqlite3_bind_text(s, col++, after, -1, SQLITE_STATIC);
     }
     /* One extra row tells the caller whether a next page exists. */
-    sqlite3_bind_int64(s, col, (sqlite3_int64)max + 1);
+    /* LIMIT -1 is SQLite's "no limit", for callers that pass SIZE_MAX. */
+    sqlite3_bind_int64(s, col, max >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)max + 1);
     size_t n = 0;
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW) {
@@ -629,6 +630,8 @@ of_store_pin_info(struct of_store *st, const struct of_item *item, const char *u
         if (scope == OF_PIN_USER && (!user || strcmp(user, who) == 0)) {
             pi.for_user = 1;
             pi.for_user_inherit |= inherit;
+        } else if (scope == OF_PIN_USER) {
+            pi.for_others = 1;
         } else if (scope == OF_PIN_POLICY) {
             pi.by_policy = 1;
             pi.by_policy_inherit |= inherit;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,7 +97,14 @@ of_time_parse(const char *s, int64_t *ret_ns)
     tm.tm_min = mi;
     tm.tm_sec = sec;
     time_t t = timegm(&tm);
-    *ret_ns = ((int64_t)t - off_min * 60) * 1000000000 + frac;
+    struct tm back;
+    /* Refuse dates that do not exist (Feb 31), and times past int64 nanoseconds (2262). */
+    if (!gmtime_r(&t, &back) || back.tm_mday != d || back.tm_mon != mo - 1)
+        return -1;
+    int64_t secs = (int64_t)t - off_min * 60;
+    if (secs <= INT64_MIN / 1000000000 || secs >= INT64_MAX / 1000000000 - 1)
+        return -1;
+    *ret_ns = secs * 1000000000 + frac;
     return 0;
 }
 
