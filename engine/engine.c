@@ -69,6 +69,7 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
     if (!eng)
         return of_error_set(reterr, OF_E(NOMEM), "out of memory");
     pthread_mutex_init(&eng->shares_lock, NULL);
+    pthread_rwlock_init(&eng->tokens_lock, NULL);
     int rc;
     if ((size_t)snprintf(eng->data_dir, sizeof(eng->data_dir), "%s", cfg->data_dir) >=
         sizeof(eng->data_dir) - 64) {
@@ -109,6 +110,7 @@ of_engine_free(struct of_engine *eng)
     of_content_free(eng->content);
     of_store_free(eng->store);
     pthread_mutex_destroy(&eng->shares_lock);
+    pthread_rwlock_destroy(&eng->tokens_lock);
     free(eng);
 }
 

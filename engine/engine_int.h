@@ -30,8 +30,20 @@ struct share_rt {
     char last_error[512];
 };
 
+#define TOKEN_CACHE_SIZE 64
+
+/* A token already checked: its hash and who holds it. Tokens are never revoked yet. */
+struct token_entry {
+    char hash[OF_HASH_HEX];
+    struct of_principal who;
+};
+
 struct of_engine {
     char data_dir[2048];
+    /* Recently checked tokens, so a request needs no store lookup to authenticate. */
+    pthread_rwlock_t tokens_lock;
+    struct token_entry tokens[TOKEN_CACHE_SIZE];
+    unsigned n_tokens, next_token;
     struct of_store *store;
     struct of_content *content;
     pthread_mutex_t shares_lock;

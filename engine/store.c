@@ -119,24 +119,35 @@ static const char *const stmt_sql[S__COUNT] = {
                 " (SELECT item_id FROM pins) THEN 0 ELSE cached_bytes END), 0) FROM items",
 };
 
+/* The connections this thread holds, innermost last. */
+static _Thread_local struct store_conn *held[16];
+static _Thread_local int n_held;
+
+static struct store_conn *
+current(struct of_store *st)
+{
+    return n_held && held[n_held - 1]->st == st ? held[n_held - 1] : &st->w;
+}
+
 int
 store_fail(struct of_store *st, struct of_error *reterr, const char *what)
 {
-    of_log_error("store: %s: %s", what, sqlite3_errmsg(st->db));
+    of_log_error("store: %s: %s", what, sqlite3_errmsg(current(st)->db));
     return of_error_set(reterr, OF_E(STORE), "the metadata store failed (%s)", what);
 }
 
 sqlite3_stmt *
 store_stmt(struct of_store *st, enum stmt_id id)
 {
-    if (!st->stmts[id]) {
-        if (sqlite3_prepare_v3(st->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &st->stmts[id],
+    struct store_conn *c = current(st);
+    if (!c->stmts[id]) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id],
                                NULL) != SQLITE_OK) {
-            of_log_bug("prepare %d: %s", (int)id, sqlite3_errmsg(st->db));
+            of_log_bug("prepare %d: %s", (int)id, sqlite3_errmsg(c->db));
             return NULL;
         }
     }
-    return st->stmts[id];
+    return c->stmts[id];
 }
 
 void
@@ -146,16 +157,47 @@ store_done(sqlite3_stmt *s)
     sqlite3_clear_bindings(s);
 }
 
+static void
+push(struct store_conn *c)
+{
+    pthread_mutex_lock(&c->lock);
+    if (n_held == (int)(sizeof(held) / sizeof(held[0])))
+        of_log_bug("store: %d nested locks", n_held);
+    else
+        held[n_held++] = c;
+}
+
 void
 store_lock(struct of_store *st)
 {
-    pthread_mutex_lock(&st->lock);
+    push(&st->w);
+}
+
+void
+store_rlock(struct of_store *st)
+{
+    for (int i = n_held - 1; i >= 0; i--) {
+        if (held[i]->st == st) {
+            push(held[i]);
+            return;
+        }
+    }
+    /* A free reader if there is one, else wait for the next in turn. */
+    for (int i = 0; i < STORE_READERS; i++) {
+        if (pthread_mutex_trylock(&st->r[i].lock) == 0) {
+            held[n_held++] = &st->r[i];
+            return;
+        }
+    }
+    push(&st->r[__atomic_fetch_add(&st->next_reader, 1, __ATOMIC_RELAXED) % STORE_READERS]);
 }
 
 void
 store_unlock(struct of_store *st)
 {
-    pthread_mutex_unlock(&st->lock);
+    (void)st;
+    struct store_conn *c = held[--n_held];
+    pthread_mutex_unlock(&c->lock);
 }
 
 void
@@ -171,7 +213,7 @@ static int
 migrate(struct of_store *st, struct of_error *reterr)
 {
     sqlite3_stmt *s;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(st->w.db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
         return store_fail(st, reterr, "read schema version");
     int v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
     sqlite3_finalize(s);
@@ -182,12 +224,12 @@ migrate(struct of_store *st, struct of_error *reterr)
     for (; v < N_MIGRATIONS; v++) {
         char pragma[64];
         snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
-        if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(st->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(st->db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        if (sqlite3_exec(st->w.db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->w.db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->w.db, pragma, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(st->w.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
             int rc = store_fail(st, reterr, "migrate");
-            sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+            sqlite3_exec(st->w.db, "ROLLBACK", NULL, NULL, NULL);
             return rc;
         }
         of_log_info("store: migrated schema to version %d", v + 1);
@@ -196,41 +238,62 @@ migrate(struct of_store *st, struct of_error *reterr)
     return 0;
 }
 
+static int
+conn_open(struct of_store *st, struct store_conn *c, const char *path, int reader,
+          struct of_error *reterr)
+{
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&c->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
+    c->st = st;
+    if (sqlite3_open_v2(path, &c->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        return of_error_set(reterr, OF_E(STORE), "cannot open the database: %s",
+                            c->db ? sqlite3_errmsg(c->db) : "out of memory");
+    sqlite3_busy_timeout(c->db, 5000);
+    /* synchronous=FULL: a committed row must survive power loss, as the content does. */
+    const char *pragmas = reader ? "PRAGMA foreign_keys=ON; PRAGMA query_only=ON;"
+                                 : "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;"
+                                   " PRAGMA synchronous=FULL;";
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
+        of_log_error("store: configure: %s", sqlite3_errmsg(c->db));
+        return of_error_set(reterr, OF_E(STORE), "cannot configure the database");
+    }
+    return 0;
+}
+
+static void
+conn_close(struct store_conn *c)
+{
+    if (!c->st)
+        return;
+    for (int i = 0; i < S__COUNT; i++)
+        sqlite3_finalize(c->stmts[i]);
+    sqlite3_close(c->db);
+    pthread_mutex_destroy(&c->lock);
+}
+
 int
 of_store_open(const char *path, struct of_store **ret_store, struct of_error *reterr)
 {
     struct of_store *st = calloc(1, sizeof(*st));
     if (!st)
         return of_error_set(reterr, OF_E(NOMEM), "out of memory");
-    pthread_mutexattr_t attr;
-    pthread_mutexattr_init(&attr);
-    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
-    pthread_mutex_init(&st->lock, &attr);
-    pthread_mutexattr_destroy(&attr);
-    int rc;
-    if (sqlite3_open_v2(path, &st->db,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                        NULL) != SQLITE_OK) {
-        rc = of_error_set(reterr, OF_E(STORE), "cannot open the database: %s",
-                          st->db ? sqlite3_errmsg(st->db) : "out of memory");
-        goto out_free;
+    int rc = conn_open(st, &st->w, path, 0, reterr);
+    if (rc == 0)
+        rc = migrate(st, reterr);
+    /* Readers open after the migrations, on the schema they will read. */
+    for (int i = 0; rc == 0 && i < STORE_READERS; i++)
+        rc = conn_open(st, &st->r[i], path, 1, reterr);
+    if (rc < 0) {
+        of_store_free(st);
+        return rc;
     }
-    sqlite3_busy_timeout(st->db, 5000);
-    /* synchronous=FULL: a committed row must survive power loss, as the content does. */
-    if (sqlite3_exec(st->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL;",
-                     NULL, NULL, NULL) != SQLITE_OK) {
-        rc = store_fail(st, reterr, "configure");
-        goto out_free;
-    }
-    rc = migrate(st, reterr);
-    if (rc < 0)
-        goto out_free;
     *ret_store = st;
     return 0;
-out_free:
-    of_store_free(st);
-    return rc;
 }
 
 void
@@ -238,10 +301,9 @@ of_store_free(struct of_store *st)
 {
     if (!st)
         return;
-    for (int i = 0; i < S__COUNT; i++)
-        sqlite3_finalize(st->stmts[i]);
-    sqlite3_close(st->db);
-    pthread_mutex_destroy(&st->lock);
+    for (int i = 0; i < STORE_READERS; i++)
+        conn_close(&st->r[i]);
+    conn_close(&st->w);
     free(st);
 }
 
@@ -257,7 +319,7 @@ of_store_integrity_check(struct of_store *st, struct of_error *reterr)
     sqlite3_stmt *s;
     store_lock(st);
     int rc = 0;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(st->w.db, "PRAGMA integrity_check", -1, &s, NULL) != SQLITE_OK) {
         rc = store_fail(st, reterr, "integrity check");
         goto out_unlock;
     }
@@ -393,7 +455,7 @@ static int
 item_get(struct of_store *st, enum stmt_id id, const char *path, int64_t rowid,
          struct of_item *ret_item, struct of_error *reterr)
 {
-    store_lock(st);
+    store_rlock(st);
     int rc = 0;
     sqlite3_stmt *s = store_stmt(st, id);
     if (!s) {
@@ -451,7 +513,7 @@ of_store_item_put(struct of_store *st, struct of_item *item, struct of_error *re
     else if (step != SQLITE_DONE)
         rc = store_fail(st, reterr, "item write");
     else if (!item->id)
-        item->id = sqlite3_last_insert_rowid(st->db);
+        item->id = sqlite3_last_insert_rowid(st->w.db);
     store_done(s);
 out_unlock:
     store_unlock(st);
@@ -481,7 +543,7 @@ int
 store_query_int(struct of_store *st, enum stmt_id id, int64_t value, int64_t *ret,
                 struct of_error *reterr)
 {
-    store_lock(st);
+    store_rlock(st);
     int rc = 0;
     sqlite3_stmt *s = store_stmt(st, id);
     if (!s) {
@@ -553,7 +615,7 @@ of_store_item_scan(struct of_store *st, const char *under, int depth, const char
     int rc = 0, more = 0;
     int64_t parent = 0;
     sqlite3_stmt *s = NULL;
-    store_lock(st);
+    store_rlock(st);
     if (under[0] && depth == 1) {
         rc = of_store_item_get(st, under, it, reterr);
         if (rc < 0)
@@ -616,7 +678,7 @@ of_store_pin_info(struct of_store *st, const struct of_item *item, const char *u
 {
     struct of_pin_info pi = {0};
     int rc = 0;
-    store_lock(st);
+    store_rlock(st);
     sqlite3_stmt *s = store_stmt(st, S_PINS_OF);
     if (!s) {
         rc = store_fail(st, reterr, "prepare");

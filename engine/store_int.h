@@ -44,10 +44,25 @@ enum stmt_id {
     S__COUNT
 };
 
-struct of_store {
+#define STORE_READERS 4
+
+/* One SQLite connection with its prepared statements; the mutex is recursive. */
+struct store_conn {
+    pthread_mutex_t lock;
     sqlite3 *db;
-    pthread_mutex_t lock; /* recursive: held across begin..commit */
     sqlite3_stmt *stmts[S__COUNT];
+    struct of_store *st;
+};
+
+/*
+ * One writer connection, held from begin to commit, and a few reader
+ * connections: in WAL mode readers never wait for the writer, so lookups on
+ * the request path run in parallel with each other and with a write.
+ */
+struct of_store {
+    struct store_conn w;
+    struct store_conn r[STORE_READERS];
+    unsigned next_reader;
     int version;
 };
 
@@ -57,7 +72,15 @@ int store_fail(struct of_store *st, struct of_error *reterr, const char *what);
 sqlite3_stmt *store_stmt(struct of_store *st, enum stmt_id id);
 /* Reset a statement and clear its bindings for the next use. */
 void store_done(sqlite3_stmt *s);
+/*
+ * store_lock: the writer connection, for statements that change rows.
+ * store_rlock: a connection to read from: the one this thread already holds
+ * for st (so a read inside a transaction sees its own writes), else a reader.
+ * Every lock is paired with store_unlock; store_stmt and store_fail act on
+ * the connection most recently locked by this thread.
+ */
 void store_lock(struct of_store *st);
+void store_rlock(struct of_store *st);
 void store_unlock(struct of_store *st);
 /* Copy a column's text into dst (cap bytes, truncating). */
 void store_copy_text(char *dst, size_t cap, const unsigned char *src);

@@ -23,7 +23,7 @@ int
 of_store_share_get(struct of_store *st, const char *server, const char *share,
                    struct of_share_rec *ret_rec, struct of_error *reterr)
 {
-    store_lock(st);
+    store_rlock(st);
     int rc = 0;
     sqlite3_stmt *s = store_stmt(st, S_SHARE_GET);
     if (!s) {
@@ -49,7 +49,7 @@ int
 of_store_share_list(struct of_store *st, struct of_share_rec **ret_recs, size_t *ret_count,
                     struct of_error *reterr)
 {
-    store_lock(st);
+    store_rlock(st);
     int rc = 0;
     size_t n = 0, cap = 0;
     struct of_share_rec *recs = NULL;
@@ -113,7 +113,7 @@ of_store_share_put(struct of_store *st, struct of_share_rec *rec, struct of_erro
     else if (step != SQLITE_DONE)
         rc = store_fail(st, reterr, "share write");
     else if (!rec->id)
-        rec->id = sqlite3_last_insert_rowid(st->db);
+        rec->id = sqlite3_last_insert_rowid(st->w.db);
     store_done(s);
 out_unlock:
     store_unlock(st);
@@ -154,7 +154,7 @@ int
 of_store_token_find(struct of_store *st, const char *hash_hex, char *ret_user, size_t user_cap,
                     int *ret_admin, struct of_error *reterr)
 {
-    store_lock(st);
+    store_rlock(st);
     int rc = 0;
     sqlite3_stmt *s = store_stmt(st, S_TOKEN_FIND);
     if (!s) {
@@ -187,7 +187,7 @@ int
 of_store_meta_get(struct of_store *st, const char *key, char *ret_value, size_t cap,
                   struct of_error *reterr)
 {
-    store_lock(st);
+    store_rlock(st);
     int rc = 0;
     sqlite3_stmt *s = store_stmt(st, S_META_GET);
     if (!s) {
@@ -232,7 +232,7 @@ int
 of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *name), void *ctx,
                        struct of_error *reterr)
 {
-    store_lock(st);
+    store_rlock(st);
     int rc = 0;
     sqlite3_stmt *s = store_stmt(st, S_CONTENT_NAMES);
     if (!s) {
@@ -251,7 +251,7 @@ int
 of_store_cache_usage(struct of_store *st, int64_t *ret_used, int64_t *ret_unpinned,
                      struct of_error *reterr)
 {
-    store_lock(st);
+    store_rlock(st);
     int rc = 0;
     sqlite3_stmt *s = store_stmt(st, S_USAGE);
     if (!s) {

@@ -59,6 +59,34 @@ of_engine_token_create(struct of_engine *eng, const char *user, int admin, char 
     return rc;
 }
 
+static int
+cache_find(struct of_engine *eng, const char *hash, struct of_principal *ret_who)
+{
+    int found = 0;
+    pthread_rwlock_rdlock(&eng->tokens_lock);
+    for (unsigned i = 0; i < eng->n_tokens && !found; i++) {
+        if (strcmp(eng->tokens[i].hash, hash) == 0) {
+            *ret_who = eng->tokens[i].who;
+            found = 1;
+        }
+    }
+    pthread_rwlock_unlock(&eng->tokens_lock);
+    return found;
+}
+
+static void
+cache_add(struct of_engine *eng, const char *hash, const struct of_principal *who)
+{
+    pthread_rwlock_wrlock(&eng->tokens_lock);
+    struct token_entry *e = &eng->tokens[eng->next_token];
+    memcpy(e->hash, hash, OF_HASH_HEX);
+    e->who = *who;
+    eng->next_token = (eng->next_token + 1) % TOKEN_CACHE_SIZE;
+    if (eng->n_tokens < TOKEN_CACHE_SIZE)
+        eng->n_tokens++;
+    pthread_rwlock_unlock(&eng->tokens_lock);
+}
+
 int
 of_engine_token_check(struct of_engine *eng, const char *token, struct of_principal *ret_who,
                       struct of_error *reterr)
@@ -68,9 +96,14 @@ of_engine_token_check(struct of_engine *eng, const char *token, struct of_princi
     char hash[OF_HASH_HEX];
     token_hash(token, hash);
     struct of_principal who;
-    int rc = of_store_token_find(eng->store, hash, who.user, sizeof(who.user), &who.admin, reterr);
-    if (rc == 0)
+    if (cache_find(eng, hash, ret_who))
+        return 0;
+    int rc = of_store_token_find(eng->store, hash, who.user, sizeof(who.user), &who.admin,
+                                 reterr);
+    if (rc == 0) {
+        cache_add(eng, hash, &who);
         *ret_who = who;
+    }
     return rc;
 }
 
