@@ -47,6 +47,9 @@ load_shares(struct of_config *cfg, json_t *arr, char *errbuf, size_t errcap)
         snprintf(errbuf, errcap, "'shares' must be an array");
         return -1;
     }
+    /* A later config file replaces the shares of an earlier one. */
+    free(cfg->shares);
+    cfg->n_shares = 0;
     cfg->shares = calloc(json_array_size(arr) + 1, sizeof(*cfg->shares));
     if (!cfg->shares) {
         snprintf(errbuf, errcap, "out of memory");
@@ -58,12 +61,18 @@ load_shares(struct of_config *cfg, json_t *arr, char *errbuf, size_t errcap)
         json_error_t jerr;
         struct of_share_rec *r = &cfg->shares[i].rec;
         if (json_unpack_ex(s, &jerr, JSON_STRICT, "{s:s, s:s, s:s, s?:s}", "server", &server,
-                           "share", &share, "remote", &remote, "cachingMode", &mode) < 0 ||
-            of_caching_mode_parse(mode, &r->caching_mode) < 0 ||
-            strlen(server) >= sizeof(r->server) || strlen(share) >= sizeof(r->share) ||
+                           "share", &share, "remote", &remote, "cachingMode", &mode) < 0) {
+            snprintf(errbuf, errcap, "shares[%zu]: %s", i, jerr.text);
+            return -1;
+        }
+        if (of_caching_mode_parse(mode, &r->caching_mode) < 0) {
+            snprintf(errbuf, errcap,
+                     "shares[%zu]: cachingMode is manual, auto, autoPrograms or noCaching", i);
+            return -1;
+        }
+        if (strlen(server) >= sizeof(r->server) || strlen(share) >= sizeof(r->share) ||
             strlen(remote) >= sizeof(r->remote)) {
-            snprintf(errbuf, errcap, "shares[%zu]: needs server, share, remote, cachingMode: %s", i,
-                     jerr.text);
+            snprintf(errbuf, errcap, "shares[%zu]: a name or the remote is too long", i);
             return -1;
         }
         memcpy(r->server, server, strlen(server) + 1);
