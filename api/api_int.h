@@ -60,11 +60,28 @@ struct api_request {
     char *body;
     size_t body_len, body_cap;
     int body_too_large;
+    /* a request waiting for a job (wait: true): resumed when it ends */
+    int64_t wait_job;
+    struct api_wait *wait;
+    enum MHD_Result (*on_resume)(struct api_request *req);
+    int wait_cancelled; /* the daemon is stopping */
     /* file upload */
     struct of_content_tmp *upload;
     int64_t upload_len;
     struct of_error upload_err;
 };
+
+struct api_wait;
+
+/*
+ * waits.c: suspend req until job id ends, then MHD calls the access handler
+ * again and on_resume(req) replies (req->wait_cancelled set when the daemon
+ * is stopping instead). Returns MHD_YES, or replies a problem.
+ */
+enum MHD_Result api_wait_job(struct api_request *req, int64_t job_id,
+                             enum MHD_Result (*on_resume)(struct api_request *req));
+/* Resume every waiting request as cancelled (before the daemon stops). */
+void api_wait_cancel_all(void);
 
 /* routes.c: find the route for url and method. 0; or OF_E(NO_ROUTE), OF_E(METHOD). */
 int api_route_match(const char *url, enum api_method method, struct api_request *req,
@@ -107,6 +124,13 @@ json_t *api_render_share(const struct of_share_view *view);
 json_t *api_render_conn(const struct of_conn_info *ci);
 json_t *api_render_cache(const struct of_cache_info *ci);
 json_t *api_render_time(int64_t ns); /* RFC 3339 string, or null for 0 */
+json_t *api_render_job(const struct of_job_rec *rec);
+json_t *api_render_job_item(const struct of_job_item *item);
+json_t *api_render_conflict(const struct of_conflict_rec *rec);
+/* A job with its item results (at most 1000), as GET /jobs/{id} shows it. */
+json_t *api_render_job_full(struct of_engine *eng, int64_t id, struct of_error *reterr);
+/* Reply 202 + Location with the job, or 200 with the finished job when wait was asked. */
+enum MHD_Result api_reply_job_started(struct api_request *req, int64_t job_id, int wait);
 
 /* Handlers, named api_<resource>_<verb> after their OpenAPI operationId. */
 enum MHD_Result api_health_get(struct api_request *req);
@@ -129,5 +153,13 @@ enum MHD_Result api_cache_get(struct api_request *req);
 enum MHD_Result api_cache_update(struct api_request *req);
 enum MHD_Result api_connection_get(struct api_request *req);
 enum MHD_Result api_connection_put(struct api_request *req);
+enum MHD_Result api_sync_start(struct api_request *req);
+enum MHD_Result api_jobs_list(struct api_request *req);
+enum MHD_Result api_jobs_get(struct api_request *req);
+enum MHD_Result api_jobs_abort(struct api_request *req);
+enum MHD_Result api_conflicts_list(struct api_request *req);
+enum MHD_Result api_conflicts_resolve(struct api_request *req);
+enum MHD_Result api_cache_delete(struct api_request *req);
+enum MHD_Result api_cache_rename(struct api_request *req);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Engine structs to JSON (new references), in the shapes openapi.yaml gives. */
 #include <stdio.h>
+#include <string.h>
 
 #include "api_int.h"
 #include "util.h"
@@ -96,4 +97,102 @@ api_render_cache(const struct of_cache_info *ci)
                      ci->enabled, "space", "volumeTotal", (json_int_t)ci->volume_total, "limit",
                      (json_int_t)ci->limit, "used", (json_int_t)ci->used, "unpinnedLimit",
                      (json_int_t)ci->unpinned_limit, "unpinnedUsed", (json_int_t)ci->unpinned_used);
+}
+
+json_t *
+api_render_job(const struct of_job_rec *r)
+{
+    json_t *j = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:{s:I, s:I, s:I, s:I}}", "id",
+                          (json_int_t)r->id, "kind", r->kind, "state", r->state, "createdBy",
+                          r->created_by, "createdAt", api_render_time(r->created_ns), "startedAt",
+                          api_render_time(r->started_ns), "endedAt", api_render_time(r->ended_ns),
+                          "progress", "itemsTotal", (json_int_t)r->items_total, "itemsDone",
+                          (json_int_t)r->items_done, "bytesTotal", (json_int_t)r->bytes_total,
+                          "bytesDone", (json_int_t)r->bytes_done);
+    if (j && r->result < 0)
+        json_object_set_new(
+            j, "error",
+            json_pack("{s:s, s:s}", "code", of_error_code_str(r->result), "message", r->message));
+    return j;
+}
+
+static json_t *
+render_copy4(const struct of_copy *c)
+{
+    return json_pack("{s:b, s:I, s:o, s:o}", "exists", c->exists, "size",
+                     (json_int_t)(c->exists ? c->size : 0), "mtime",
+                     api_render_time(c->exists ? c->mtime_ns : 0), "attributes",
+                     render_attrs(c->exists ? c->attrs : 0));
+}
+
+static json_t *
+render_item_change(unsigned f)
+{
+    json_t *a = json_array();
+    if (f & OF_ITEM_CHANGE_CHANGETIME)
+        json_array_append_new(a, json_string("changeTime"));
+    if (f & OF_ITEM_CHANGE_WRITETIME)
+        json_array_append_new(a, json_string("writeTime"));
+    if (f & OF_ITEM_CHANGE_FILESIZE)
+        json_array_append_new(a, json_string("fileSize"));
+    if (f & OF_ITEM_CHANGE_ATTRIBUTES)
+        json_array_append_new(a, json_string("attributes"));
+    return a;
+}
+
+json_t *
+api_render_job_item(const struct of_job_item *it)
+{
+    const char *result = it->result < 0 ? "failed" : it->conflict ? "conflict" : "ok";
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "path", it->path, "operation",
+                          of_sync_op_name((enum of_sync_op)it->operation), "result", result, "code",
+                          it->result < 0 ? of_error_code_str(it->result)
+                          : it->conflict ? "conflict"
+                                         : "ok",
+                          "message", it->message, "syncState",
+                          it->sync_state >= 0
+                              ? json_string(of_sync_state_name((enum of_sync_state)it->sync_state))
+                              : json_null());
+    if (j && it->have_copies) {
+        json_object_set_new(j, "local", render_copy4(&it->local));
+        json_object_set_new(j, "remote", render_copy4(&it->remote));
+        json_object_set_new(j, "original", render_copy4(&it->original));
+        json_object_set_new(j, "itemChange", render_item_change(it->change_flags));
+    }
+    return j;
+}
+
+static json_t *
+render_change_details(unsigned f)
+{
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } bits[] = {{OF_CHANGES_LOCAL_SIZE, "localSize"},
+                {OF_CHANGES_LOCAL_ATTRIBUTES, "localAttributes"},
+                {OF_CHANGES_LOCAL_TIME, "localTime"},
+                {OF_CHANGES_REMOTE_SIZE, "remoteSize"},
+                {OF_CHANGES_REMOTE_ATTRIBUTES, "remoteAttributes"},
+                {OF_CHANGES_REMOTE_TIME, "remoteTime"}};
+    json_t *a = json_array();
+    for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]); i++)
+        if (f & bits[i].bit)
+            json_array_append_new(a, json_string(bits[i].name));
+    return a;
+}
+
+json_t *
+api_render_conflict(const struct of_conflict_rec *r)
+{
+    int mass = strcmp(r->kind, "massDelete") == 0;
+    json_t *j = json_pack(
+        "{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o}", "id", (json_int_t)r->id, "path",
+        r->path, "kind", r->kind, "syncState",
+        mass ? "massDelete" : of_sync_state_name((enum of_sync_state)r->sync_state), "local",
+        render_copy4(&r->local), "remote", render_copy4(&r->remote), "original",
+        render_copy4(&r->original), "changeDetails", render_change_details(r->change_details),
+        "detectedAt", api_render_time(r->detected_ns), "updatedAt", api_render_time(r->updated_ns));
+    if (j && mass)
+        json_object_set_new(j, "deletions", json_integer(r->count));
+    return j;
 }

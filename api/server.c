@@ -187,7 +187,7 @@ dispatch(struct of_api *api, struct api_request *req)
     if (req->route->body != API_BODY_JSON && req->body_len > 0)
         return api_reply_problem(req, OF_E(INVALID), "this endpoint takes no body");
     enum MHD_Result r = req->route->handler(req);
-    if (!req->replied) {
+    if (!req->replied && !req->on_resume && !req->wait_job) {
         of_log_bug("handler for %s replied nothing", req->route->pattern);
         return api_reply_problem(req, OF_E(INTERNAL), "no response");
     }
@@ -219,6 +219,12 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
             take_body(api, req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (req->on_resume) {
+        /* Back from a suspension (a wait for a job): the continuation replies. */
+        enum MHD_Result (*resume)(struct api_request *) = req->on_resume;
+        req->on_resume = NULL;
+        return resume(req);
     }
     if (req->replied)
         return MHD_YES;
@@ -365,6 +371,7 @@ of_api_stop(struct of_api *api)
         return;
     /* Stop accepting, then give requests in flight (uploads too) up to 10 s to finish. */
     MHD_quiesce_daemon(api->mhd);
+    api_wait_cancel_all();
     struct timespec tick = {0, 20 * 1000000};
     for (int i = 0; i < 500 && atomic_load(&api->inflight) > 0; i++)
         nanosleep(&tick, NULL);

@@ -70,6 +70,10 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
         return of_error_set(reterr, OF_E(NOMEM), "out of memory");
     pthread_mutex_init(&eng->shares_lock, NULL);
     pthread_rwlock_init(&eng->tokens_lock, NULL);
+    eng->background_sync_ns =
+        (cfg->background_sync_s > 0 ? cfg->background_sync_s : 300) * 1000000000LL;
+    eng->mass_delete_count = cfg->mass_delete_count > 0 ? cfg->mass_delete_count : 1000;
+    eng->mass_delete_percent = cfg->mass_delete_percent > 0 ? cfg->mass_delete_percent : 50;
     int rc;
     if ((size_t)snprintf(eng->data_dir, sizeof(eng->data_dir), "%s", cfg->data_dir) >=
         sizeof(eng->data_dir) - 64) {
@@ -91,7 +95,13 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
     if (rc < 0)
         goto out_free;
     collect_orphans(eng);
-    rc = engine_shares_load(eng, reterr);
+    rc = engine_events_start(eng, reterr);
+    if (rc == 0)
+        rc = engine_shares_load(eng, reterr);
+    if (rc == 0)
+        rc = engine_jobs_start(eng, reterr);
+    if (rc == 0)
+        rc = engine_sync_start_background(eng, reterr);
     if (rc < 0)
         goto out_free;
     *ret_eng = eng;
@@ -106,7 +116,10 @@ of_engine_free(struct of_engine *eng)
 {
     if (!eng)
         return;
+    engine_sync_stop_background(eng);
+    engine_jobs_stop(eng);
     engine_shares_free(eng);
+    engine_events_stop(eng);
     of_content_free(eng->content);
     of_store_free(eng->store);
     pthread_mutex_destroy(&eng->shares_lock);

@@ -18,13 +18,18 @@
 
 #include "content.h"
 #include "error.h"
+#include "events.h"
 #include "item.h"
+#include "reconcile.h"
 #include "store.h"
 
 struct of_engine;
 
 struct of_engine_config {
-    const char *data_dir; /* holds offlinefiles.db, cache/, admin.token */
+    const char *data_dir;      /* holds offlinefiles.db, cache/, admin.token */
+    int64_t background_sync_s; /* period of background sync; 0: the default (300) */
+    int64_t mass_delete_count; /* a sync deleting more stops for confirmation (1000) */
+    int mass_delete_percent;   /* ... or more than this share of a share's items (50) */
 };
 
 /* Open the engine over data_dir (created 0700 if missing). Free with of_engine_free. */
@@ -33,6 +38,129 @@ int of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_en
 /* Close backends, the store and the content store; NULL-safe. */
 void of_engine_free(struct of_engine *eng);
 const char *of_engine_data_dir(const struct of_engine *eng);
+
+/* ---- events (events.c) ---- */
+
+/*
+ * A subscriber's callback: called for every event published after it
+ * subscribed, in id order, on the publishing thread with the bus locked. It
+ * must not block and must not call back into the engine: copy and return.
+ */
+typedef void (*of_event_cb)(void *ctx, const struct of_event *ev);
+
+/*
+ * Subscribe cb. *ret_last_id gets the id of the last event published before
+ * the subscription, so log (<= it) and live (> it) meet with no gap and no
+ * duplicate. *ret_handle is for of_engine_unsubscribe.
+ */
+int of_engine_subscribe(struct of_engine *eng, of_event_cb cb, void *ctx, int64_t *ret_last_id,
+                        void **ret_handle, struct of_error *reterr);
+/* After this returns, cb is not running and will not be called again. */
+void of_engine_unsubscribe(struct of_engine *eng, void *handle);
+/* Logged events with id > after_id, at most max, in id order (pending ones are flushed first). */
+int of_engine_events_scan(struct of_engine *eng, int64_t after_id, size_t max,
+                          int (*cb)(void *ctx, const struct of_event *ev), void *ctx,
+                          struct of_error *reterr);
+/* Oldest and newest id in the log (0 when empty). */
+int of_engine_events_bounds(struct of_engine *eng, int64_t *ret_oldest, int64_t *ret_newest,
+                            struct of_error *reterr);
+
+/* ---- jobs (jobs.c) ---- */
+
+/* A job as it is now (live for queued and running jobs, else from the store). */
+int of_engine_job_get(struct of_engine *eng, int64_t id, struct of_job_rec *ret_rec,
+                      struct of_error *reterr);
+/* Jobs newest first with id < before_id (0: from the newest), at most max. */
+int of_engine_job_list(struct of_engine *eng, int64_t before_id, size_t max,
+                       int (*cb)(void *ctx, const struct of_job_rec *rec), void *ctx,
+                       struct of_error *reterr);
+/* A job's item results with seq > after, at most max (pending ones are written first). */
+int of_engine_job_items(struct of_engine *eng, int64_t id, int64_t after, size_t max,
+                        int (*cb)(void *ctx, const struct of_job_item *item), void *ctx,
+                        struct of_error *reterr);
+/*
+ * Ask a queued or running job to stop at the next item boundary (nothing is
+ * left half-written). OF_E(NOT_FOUND) for an unknown job, OF_E(CONFLICT)
+ * for one that already ended.
+ */
+int of_engine_job_abort(struct of_engine *eng, int64_t id, struct of_error *reterr);
+/*
+ * Call done(ctx) once when the job ends, from the thread that ends it, or
+ * at once (on this thread) if it has already ended. done must not block.
+ */
+int of_engine_job_on_done(struct of_engine *eng, int64_t id, void (*done)(void *ctx), void *ctx,
+                          struct of_error *reterr);
+
+/* ---- sync and conflicts (sync*.c) ---- */
+
+#define OF_SYNC_PATHS_MAX 256
+
+struct of_sync_request {
+    const char *paths[OF_SYNC_PATHS_MAX]; /* items in the cache: shares, directories, files */
+    size_t n_paths;
+    int in, out;           /* directions: server to client, client to server */
+    int fill_sparse;       /* fetch content of sparse and ghosted files under the paths */
+    int pin_new_files;     /* pin new server files for the user (in only) */
+    int skip_suspended;    /* leave suspended trees alone */
+    int no_new_files_out;  /* do not create files on the server that were created offline */
+    int background;        /* a background pass: conflicts are only recorded */
+    int allow_mass_delete; /* the user confirmed deletions beyond the threshold */
+    enum of_conflict_policy policy;
+};
+
+/*
+ * Synchronize: queue a sync job over the paths and return its id. The paths
+ * are validated now (OF_E(BAD_PATH), OF_E(NOT_FOUND) for one not cached).
+ */
+int of_engine_sync_start(struct of_engine *eng, const struct of_sync_request *req, const char *user,
+                         int64_t *ret_job_id, struct of_error *reterr);
+
+/* Conflict records at or under path ("" for all), in path order. */
+int of_engine_conflicts_list(struct of_engine *eng, const char *under,
+                             int (*cb)(void *ctx, const struct of_conflict_rec *rec), void *ctx,
+                             struct of_error *reterr);
+
+/* One conflict record; OF_E(NOT_FOUND) when there is none with that id. */
+int of_engine_conflict_get(struct of_engine *eng, int64_t id, struct of_conflict_rec *ret_rec,
+                           struct of_error *reterr);
+
+enum of_resolution {
+    OF_RESOLVE_KEEP_LOCAL,
+    OF_RESOLVE_KEEP_REMOTE,
+    OF_RESOLVE_KEEP_LATEST,
+    OF_RESOLVE_KEEP_ALL,
+    OF_RESOLVE_CONFIRM_DELETE, /* massDelete records: go ahead and delete */
+    OF_RESOLVE_DISCARD,        /* massDelete records: drop the record, delete nothing */
+};
+
+/*
+ * Apply a resolution to conflict id and remove its record: a sync of that
+ * path with the matching policy, run now. new_name (may be NULL) names the
+ * kept copy for keepAll. OF_E(NOT_FOUND) for an unknown id; OF_E(CONFLICT)
+ * when the resolution does not apply (the record stays). *ret_job_id gets
+ * the job that did it (0 when none was needed).
+ */
+int of_engine_conflict_resolve(struct of_engine *eng, int64_t id, enum of_resolution resolution,
+                               const char *new_name, const char *user, int64_t *ret_job_id,
+                               struct of_error *reterr);
+
+/* ---- cache item operations (cacheops.c) ---- */
+
+/*
+ * DeleteItems: remove items (and what is under them) from the cache only,
+ * never from the server. A dirty item is refused with OF_E(CONFLICT) unless
+ * allow_dirty. Runs as a job; *ret_job_id gets it.
+ */
+int of_engine_cache_delete(struct of_engine *eng, const char *const *paths, size_t n_paths,
+                           int allow_dirty, const char *user, int64_t *ret_job_id,
+                           struct of_error *reterr);
+/*
+ * RenameItemEx: move a cached item (and its subtree) to a new path in the
+ * same share, in the cache only. OF_E(EXISTS) when to is cached and not
+ * replace; OF_E(NOT_FOUND) when from is not cached.
+ */
+int of_engine_cache_rename(struct of_engine *eng, const char *from, const char *to, int replace,
+                           struct of_error *reterr);
 
 /* ---- tokens (tokens.c) ---- */
 

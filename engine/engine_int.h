@@ -12,6 +12,7 @@
 #include "backend.h"
 #include "content.h"
 #include "engine.h"
+#include "events.h"
 
 /*
  * A configured share at run time: its record, its backend and its connection
@@ -38,8 +39,60 @@ struct token_entry {
     struct of_principal who;
 };
 
+struct event_sub {
+    of_event_cb cb;
+    void *ctx;
+};
+
+/* The event machinery (events.c): ids, subscribers, and the batch writer to the log. */
+struct event_bus {
+    pthread_mutex_t lock;
+    pthread_mutex_t flush_lock; /* one batch in flight, so the log never has a gap */
+    pthread_cond_t wake;
+    pthread_t flusher;
+    int running;
+    int64_t last_id;
+    struct of_event *pending; /* published, not yet in the log */
+    size_t n_pending, cap_pending;
+    struct event_sub *subs;
+    size_t n_subs, cap_subs;
+    int64_t keep_count, keep_ns;
+    unsigned flushes;
+};
+
+struct job;
+
+/* The job runner (jobs.c): a queue and worker threads. */
+struct job_runner {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t threads[2];
+    int n_threads;
+    int running;
+    struct job *queue, *queue_tail; /* waiting to run */
+    struct job *active;             /* queued or running, for lookups */
+};
+
+/* The background sync thread (sync_bg.c). */
+struct sync_bg {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    pthread_t thread;
+    int running, started;
+    char kicked[2 * OF_SEGMENT_MAX + 4]; /* a share root that came online, "*" for several */
+};
+
+/* Mass deletions of fewer items than this never need confirming. */
+#define MASS_DELETE_MIN 10
+
 struct of_engine {
     char data_dir[2048];
+    int64_t background_sync_ns;
+    int64_t mass_delete_count;
+    int mass_delete_percent;
+    struct job_runner jobs;
+    struct sync_bg bg;
+    struct event_bus bus;
     /* Recently checked tokens, so a request needs no store lookup to authenticate. */
     pthread_rwlock_t tokens_lock;
     struct token_entry tokens[TOKEN_CACHE_SIZE];
@@ -50,6 +103,51 @@ struct of_engine {
     struct share_rt **shares;
     size_t n_shares, cap_shares;
 };
+
+/* Start and stop the event bus (engine open and free). */
+int engine_events_start(struct of_engine *eng, struct of_error *reterr);
+void engine_events_stop(struct of_engine *eng);
+/*
+ * Publish an event: assigns its id and time, hands it to every subscriber
+ * and queues it for the log. Returns the id. Never fails: an event that
+ * cannot be logged is still delivered live.
+ */
+int64_t engine_publish(struct of_engine *eng, struct of_event *ev);
+/* Shorthand for an item event with a path and an item type. */
+void engine_publish_item(struct of_engine *eng, enum of_event_type type, const char *path,
+                         int item_type);
+
+int engine_sync_start_background(struct of_engine *eng, struct of_error *reterr);
+void engine_sync_stop_background(struct of_engine *eng);
+/*
+ * A share just came (back) online: queue a background sync of its dirty
+ * items (sync.c). Never blocks.
+ */
+void engine_sync_share_online(struct of_engine *eng, const char *server, const char *share);
+
+/* ---- jobs (jobs.c) ---- */
+
+/* The work of a job: returns 0, or a negative OF_E code that fails the job. */
+typedef int (*job_fn)(struct of_engine *eng, struct job *job, void *arg);
+
+int engine_jobs_start(struct of_engine *eng, struct of_error *reterr);
+/* Abort what runs, wait for the workers, free the queue (engine free). */
+void engine_jobs_stop(struct of_engine *eng);
+/*
+ * Queue a job of kind for user; fn(eng, job, arg) runs on a worker, then
+ * free_arg(arg) (may be NULL). *ret_id gets the new job's id.
+ */
+int engine_job_submit(struct of_engine *eng, const char *kind, const char *user, job_fn fn,
+                      void *arg, void (*free_arg)(void *arg), int64_t *ret_id,
+                      struct of_error *reterr);
+int64_t engine_job_id(const struct job *job);
+/* Has an abort been asked for? Checked by the work at each item boundary. */
+int engine_job_aborted(const struct job *job);
+/* Add to the job's progress counters (deltas); published and persisted now and then. */
+void engine_job_progress(struct of_engine *eng, struct job *job, int64_t items_total,
+                         int64_t items_done, int64_t bytes_total, int64_t bytes_done);
+/* Record one item result (seq is assigned); published as JobItemResult. */
+void engine_job_item(struct of_engine *eng, struct job *job, struct of_job_item *item);
 
 /* Take a reference to the share //server/share; OF_E(NO_SHARE) if absent. */
 int engine_share_acquire(struct of_engine *eng, const char *server, const char *share,
@@ -111,6 +209,14 @@ void engine_op_end(struct op *op);
 int engine_ensure_parents(struct of_engine *eng, struct share_rt *share, const char *path,
                           int online, struct of_item *scratch, int64_t *ret_parent,
                           struct of_error *reterr);
+/* The row as it is right after a successful sync of the file with the server. */
+void engine_op_set_synced(struct op *op, const struct of_stat *st, const char *hash);
+/*
+ * Read the whole file from the share into a new finished temp file (hashed);
+ * *ret_tmp is the caller's to install or free.
+ */
+int engine_op_download(struct op *op, struct of_content_tmp **ret_tmp, struct of_stat *ret_st,
+                       char *ret_hash, struct of_error *reterr);
 /* Point op->item at new content ("" = none, a ghost). */
 void engine_op_set_content(struct op *op, const char *name, int64_t size);
 /*

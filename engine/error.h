@@ -40,6 +40,7 @@
     X(MEDIA_TYPE, 415, "unsupported-media-type", "The body must be application/json")              \
     X(NOT_OFFLINE, 503, "not-available-offline", "The item is not available offline")              \
     X(UNAVAILABLE, 503, "share-unavailable", "The share cannot be reached")                        \
+    X(ABORTED, 409, "aborted", "The operation was aborted")                                        \
     X(CACHE_FULL, 507, "cache-full", "The cache is full")                                          \
     X(IO, 500, "io-error", "A disk operation failed")                                              \
     X(STORE, 500, "store-error", "The metadata store failed")                                      \

@@ -150,9 +150,8 @@ engine_op_set_content(struct op *op, const char *name, int64_t size)
     op->item.sparse = 0;
 }
 
-/* The row as it is right after a successful sync of this file with the server. */
-static void
-set_synced(struct op *op, const struct of_stat *st, const char *hash)
+void
+engine_op_set_synced(struct op *op, const struct of_stat *st, const char *hash)
 {
     engine_copy_from_stat(&op->item.remote, st);
     snprintf(op->item.remote.hash, sizeof(op->item.remote.hash), "%s", hash);
@@ -243,9 +242,9 @@ serve_content(struct op *op, struct of_file_read *ret, int offline, struct of_er
     return 0;
 }
 
-/* Fetch the whole file from the share; cache it when allowed, else serve the temp file. */
-static int
-fetch(struct op *op, const char *user, struct of_file_read *ret, struct of_error *reterr)
+int
+engine_op_download(struct op *op, struct of_content_tmp **ret_tmp, struct of_stat *ret_st,
+                   char *ret_hash, struct of_error *reterr)
 {
     struct of_content_tmp *tmp;
     int rc = of_content_tmp_new(op->eng->content, &tmp, reterr);
@@ -253,13 +252,27 @@ fetch(struct op *op, const char *user, struct of_file_read *ret, struct of_error
         return rc;
     struct tmp_sink ts = {tmp, reterr};
     struct of_sink sink = {sink_write, &ts};
+    rc = op->share->be->ops->read(op->share->be, op->rel, 0, -1, &sink, ret_st, reterr);
+    if (rc == 0)
+        rc = of_content_tmp_finish(tmp, ret_hash, reterr);
+    if (rc < 0) {
+        of_content_tmp_free(tmp);
+        return rc;
+    }
+    *ret_tmp = tmp;
+    return 0;
+}
+
+/* Fetch the whole file from the share; cache it when allowed, else serve the temp file. */
+static int
+fetch(struct op *op, const char *user, struct of_file_read *ret, struct of_error *reterr)
+{
+    struct of_content_tmp *tmp;
     struct of_stat st;
     char hash[OF_HASH_HEX], name[OF_CONTENT_NAME_MAX] = "";
-    rc = op->share->be->ops->read(op->share->be, op->rel, 0, -1, &sink, &st, reterr);
-    if (rc == 0)
-        rc = of_content_tmp_finish(tmp, hash, reterr);
+    int rc = engine_op_download(op, &tmp, &st, hash, reterr);
     if (rc < 0)
-        goto out_free;
+        return rc;
     int keep = keep_content(op, user);
     if (keep)
         rc = of_content_tmp_install(tmp, name, reterr);
@@ -267,7 +280,7 @@ fetch(struct op *op, const char *user, struct of_file_read *ret, struct of_error
         goto out_free;
     /* The file is known from now on; without cached content it is a ghost. */
     op->item.type = OF_ITEM_FILE;
-    set_synced(op, &st, hash);
+    engine_op_set_synced(op, &st, hash);
     engine_op_set_content(op, name, st.size);
     op->item.last_access_ns = of_now_ns();
     if (op->share->rec.caching_mode != OF_CACHING_NONE)
@@ -465,7 +478,7 @@ of_engine_file_write(struct of_engine *eng, const char *path, const char *user,
     if (rc < 0)
         goto out_op;
     it->type = OF_ITEM_FILE;
-    set_synced(op, &st, hash);
+    engine_op_set_synced(op, &st, hash);
     engine_op_set_content(op, name, st.size);
     it->last_access_ns = of_now_ns();
     if (op->share->rec.caching_mode != OF_CACHING_NONE)

@@ -62,6 +62,34 @@ set_state(struct share_rt *s, enum of_conn_state state, enum of_offline_reason r
     s->reason = reason;
 }
 
+/*
+ * Tell subscribers when a share's online-ness changed (ItemDisconnected,
+ * ItemReconnected); a share that came back gets its dirty items synced.
+ * Called without shares_lock held.
+ */
+static void
+announce(struct of_engine *eng, struct share_rt *s, int was_online)
+{
+    pthread_mutex_lock(&eng->shares_lock);
+    int online = s->state == OF_CONN_ONLINE;
+    enum of_offline_reason reason = s->reason;
+    pthread_mutex_unlock(&eng->shares_lock);
+    if (online == was_online)
+        return;
+    struct of_event *ev = malloc(sizeof(*ev));
+    if (!ev)
+        return;
+    char path[2 * OF_SEGMENT_MAX + 4];
+    snprintf(path, sizeof(path), "//%s/%s", s->rec.server, s->rec.share);
+    of_event_init(ev, online ? OF_EV_ItemReconnected : OF_EV_ItemDisconnected, path);
+    ev->item_type = OF_ITEM_SHARE;
+    snprintf(ev->text, sizeof(ev->text), "%s", online ? "online" : of_offline_reason_name(reason));
+    engine_publish(eng, ev);
+    free(ev);
+    if (online)
+        engine_sync_share_online(eng, s->rec.server, s->rec.share);
+}
+
 /* A runtime entry for rec, with its backend opened (or offline with the reason why not). */
 static struct share_rt *
 share_new(const struct of_share_rec *rec)
@@ -216,6 +244,7 @@ engine_share_online(struct of_engine *eng, struct share_rt *s)
     }
     online = s->state == OF_CONN_ONLINE;
     pthread_mutex_unlock(&eng->shares_lock);
+    announce(eng, s, 0);
     return online;
 }
 
@@ -232,6 +261,7 @@ engine_share_failed(struct of_engine *eng, struct share_rt *s, const struct of_e
     if (was_online)
         of_log_warn("share //%s/%s went offline: %s", s->rec.server, s->rec.share,
                     err ? err->detail : "");
+    announce(eng, s, was_online);
 }
 
 void
@@ -568,6 +598,7 @@ set_one(struct of_engine *eng, struct share_rt *s, int online, struct of_error *
     }
     struct of_share_rec r;
     pthread_mutex_lock(&eng->shares_lock);
+    int was_online = s->state == OF_CONN_ONLINE;
     s->rec.forced_offline = online == 0;
     if (online == 1)
         set_state(s, OF_CONN_ONLINE, OF_REASON_NONE);
@@ -578,6 +609,7 @@ set_one(struct of_engine *eng, struct share_rt *s, int online, struct of_error *
     r = s->rec;
     pthread_mutex_unlock(&eng->shares_lock);
     int prc = of_store_share_put(eng->store, &r, rc < 0 ? NULL : reterr);
+    announce(eng, s, was_online);
     return rc < 0 ? rc : prc;
 }
 

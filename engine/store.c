@@ -53,6 +53,37 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY AUTOINCREMENT, user TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,"
     "  admin INTEGER NOT NULL DEFAULT 0, created_ns INTEGER NOT NULL);"
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);",
+
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, type INTEGER NOT NULL,"
+    "  path TEXT NOT NULL, old_path TEXT NOT NULL, item_type INTEGER NOT NULL,"
+    "  job_id INTEGER NOT NULL, result INTEGER NOT NULL, sync_state INTEGER NOT NULL,"
+    "  operation INTEGER NOT NULL, flag_a INTEGER NOT NULL, flag_b INTEGER NOT NULL,"
+    "  n_a INTEGER NOT NULL, n_b INTEGER NOT NULL, n_c INTEGER NOT NULL, n_d INTEGER NOT NULL,"
+    "  text TEXT NOT NULL);"
+    "CREATE INDEX events_time ON events(time_ns);"
+    "CREATE TABLE jobs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, state TEXT NOT NULL,"
+    "  created_by TEXT NOT NULL, created_ns INTEGER NOT NULL, started_ns INTEGER NOT NULL,"
+    "  ended_ns INTEGER NOT NULL, items_total INTEGER NOT NULL, items_done INTEGER NOT NULL,"
+    "  bytes_total INTEGER NOT NULL, bytes_done INTEGER NOT NULL, result INTEGER NOT NULL,"
+    "  message TEXT NOT NULL);"
+    "CREATE TABLE job_items ("
+    "  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE, seq INTEGER NOT NULL,"
+    "  path TEXT NOT NULL, operation INTEGER NOT NULL, sync_state INTEGER NOT NULL,"
+    "  result INTEGER NOT NULL, conflict INTEGER NOT NULL, change_flags INTEGER NOT NULL,"
+    "  message TEXT NOT NULL, have_copies INTEGER NOT NULL,"
+    "  l_exists INTEGER, l_size INTEGER, l_mtime INTEGER, l_attrs INTEGER,"
+    "  r_exists INTEGER, r_size INTEGER, r_mtime INTEGER, r_attrs INTEGER,"
+    "  o_exists INTEGER, o_size INTEGER, o_mtime INTEGER, o_attrs INTEGER,"
+    "  PRIMARY KEY(job_id, seq));"
+    "CREATE TABLE conflicts ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE, kind TEXT NOT NULL,"
+    "  sync_state INTEGER NOT NULL, change_details INTEGER NOT NULL,"
+    "  l_exists INTEGER, l_size INTEGER, l_mtime INTEGER, l_attrs INTEGER,"
+    "  r_exists INTEGER, r_size INTEGER, r_mtime INTEGER, r_attrs INTEGER,"
+    "  o_exists INTEGER, o_size INTEGER, o_mtime INTEGER, o_attrs INTEGER,"
+    "  detected_ns INTEGER NOT NULL, updated_ns INTEGER NOT NULL, count INTEGER NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -65,6 +96,17 @@ static const char *const migrations[] = {
     " mod_data, mod_attrs, mod_time, suspended, suspended_root, transparent,"                      \
     " marked_delete, encrypted, last_access"
 #define ITEM_NCOLS 38
+#define JOB_COLS                                                                                   \
+    "id, kind, state, created_by, created_ns, started_ns, ended_ns, items_total, items_done,"      \
+    " bytes_total, bytes_done, result, message"
+#define JOB_ITEM_COLS                                                                              \
+    "job_id, seq, path, operation, sync_state, result, conflict, change_flags, message,"           \
+    " have_copies, l_exists, l_size, l_mtime, l_attrs, r_exists, r_size, r_mtime, r_attrs,"        \
+    " o_exists, o_size, o_mtime, o_attrs"
+#define CONFLICT_COLS                                                                              \
+    "id, path, kind, sync_state, change_details, l_exists, l_size, l_mtime, l_attrs,"              \
+    " r_exists, r_size, r_mtime, r_attrs, o_exists, o_size, o_mtime, o_attrs, detected_ns,"        \
+    " updated_ns, count"
 #define SHARE_COLS "id, server, share, remote, caching_mode, forced_offline, created_ns"
 
 static const char *const stmt_sql[S__COUNT] = {
@@ -87,6 +129,9 @@ static const char *const stmt_sql[S__COUNT] = {
                       " transparent=?35, marked_delete=?36, encrypted=?37, last_access=?38"
                       " WHERE id=?1",
     [S_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
+    [S_ITEM_MOVE_ROOT] = "UPDATE items SET path = ?2, parent_id = ?3 WHERE id = ?1",
+    [S_ITEM_MOVE_BELOW] = "UPDATE items SET path = ?2 || substr(path, length(?1) + 1)"
+                          " WHERE path > ?1 || '/' AND path < ?1 || '0'",
     [S_ITEM_TOUCH] = "UPDATE items SET last_access = ?2 WHERE id = ?1",
     [S_ITEM_CHILDREN] = "SELECT count(*) FROM items WHERE parent_id = ?1",
     [S_SCAN_ALL] = "SELECT " ITEM_COLS " FROM items WHERE path > ?1 ORDER BY path LIMIT ?2",
@@ -115,6 +160,48 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
     [S_META_SET] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
     [S_CONTENT_NAMES] = "SELECT content FROM items WHERE content != ''",
+    [S_EVENT_APPEND] = "INSERT INTO events (id, time_ns, type, path, old_path, item_type, job_id,"
+                       " result, sync_state, operation, flag_a, flag_b, n_a, n_b, n_c, n_d, text)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                       " ?15, ?16, ?17)",
+    [S_EVENT_SCAN] = "SELECT id, time_ns, type, path, old_path, item_type, job_id, result,"
+                     " sync_state, operation, flag_a, flag_b, n_a, n_b, n_c, n_d, text"
+                     " FROM events WHERE id > ?1 ORDER BY id LIMIT ?2",
+    [S_EVENT_BOUNDS] = "SELECT COALESCE(MIN(id), 0), COALESCE(MAX(id), 0) FROM events",
+    [S_EVENT_PRUNE] = "DELETE FROM events WHERE time_ns < ?2 OR id <= (SELECT MAX(id) FROM events)"
+                      " - ?1",
+    [S_JOB_INSERT] = "INSERT INTO jobs (kind, state, created_by, created_ns, started_ns, ended_ns,"
+                     " items_total, items_done, bytes_total, bytes_done, result, message)"
+                     " VALUES (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [S_JOB_UPDATE] = "UPDATE jobs SET kind=?2, state=?3, created_by=?4, created_ns=?5,"
+                     " started_ns=?6, ended_ns=?7, items_total=?8, items_done=?9,"
+                     " bytes_total=?10, bytes_done=?11, result=?12, message=?13 WHERE id=?1",
+    [S_JOB_GET] = "SELECT " JOB_COLS " FROM jobs WHERE id = ?1",
+    [S_JOB_SCAN] = "SELECT " JOB_COLS " FROM jobs WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+    [S_JOB_INTERRUPT] = "UPDATE jobs SET state = 'interrupted', ended_ns = ?1,"
+                        " message = 'the daemon stopped while the job ran'"
+                        " WHERE state IN ('queued', 'running')",
+    [S_JOB_ITEM_ADD] = "INSERT INTO job_items (" JOB_ITEM_COLS ") VALUES (?1, ?2, ?3, ?4, ?5,"
+                       " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20,"
+                       " ?21, ?22)",
+    [S_JOB_ITEM_SCAN] = "SELECT " JOB_ITEM_COLS " FROM job_items WHERE job_id = ?1 AND seq > ?2"
+                        " ORDER BY seq LIMIT ?3",
+    [S_CONFLICT_UPSERT] = "INSERT INTO conflicts (" CONFLICT_COLS ") VALUES (NULL, ?2, ?3, ?4,"
+                          " ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+                          " ?19, ?20) ON CONFLICT(path) DO UPDATE SET kind=excluded.kind,"
+                          " sync_state=excluded.sync_state, change_details=excluded.change_details,"
+                          " l_exists=excluded.l_exists, l_size=excluded.l_size,"
+                          " l_mtime=excluded.l_mtime, l_attrs=excluded.l_attrs,"
+                          " r_exists=excluded.r_exists, r_size=excluded.r_size,"
+                          " r_mtime=excluded.r_mtime, r_attrs=excluded.r_attrs,"
+                          " o_exists=excluded.o_exists, o_size=excluded.o_size,"
+                          " o_mtime=excluded.o_mtime, o_attrs=excluded.o_attrs,"
+                          " updated_ns=excluded.updated_ns, count=excluded.count",
+    [S_CONFLICT_GET] = "SELECT " CONFLICT_COLS " FROM conflicts WHERE id = ?1",
+    [S_CONFLICT_FIND] = "SELECT " CONFLICT_COLS " FROM conflicts WHERE path = ?1",
+    [S_CONFLICT_DELETE] = "DELETE FROM conflicts WHERE id = ?1",
+    [S_CONFLICT_SCAN] = "SELECT " CONFLICT_COLS " FROM conflicts WHERE ?1 = '' OR path = ?1 OR"
+                        " (path > ?1 || '/' AND path < ?1 || '0') ORDER BY path",
     [S_USAGE] = "SELECT COALESCE(SUM(cached_bytes), 0), COALESCE(SUM(CASE WHEN id IN"
                 " (SELECT item_id FROM pins) THEN 0 ELSE cached_bytes END), 0) FROM items",
 };
@@ -566,6 +653,37 @@ int
 of_store_item_delete(struct of_store *st, int64_t id, struct of_error *reterr)
 {
     return store_exec_id(st, S_ITEM_DELETE, id, reterr);
+}
+
+int
+of_store_item_move(struct of_store *st, int64_t id, const char *from, const char *to,
+                   int64_t parent_id, struct of_error *reterr)
+{
+    int rc = 0;
+    store_lock(st);
+    sqlite3_stmt *s = store_stmt(st, S_ITEM_MOVE_BELOW);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    /* Children first: their new paths are free because the new root path is. */
+    sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, reterr, "move");
+    store_done(s);
+    s = rc == 0 ? store_stmt(st, S_ITEM_MOVE_ROOT) : NULL;
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, parent_id);
+        if (sqlite3_step(s) != SQLITE_DONE)
+            rc = store_fail(st, reterr, "move");
+        store_done(s);
+    }
+out_unlock:
+    store_unlock(st);
+    return rc;
 }
 
 int

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "events.h"
 #include "item.h"
 
 struct of_store;
@@ -67,6 +68,13 @@ int of_store_item_put(struct of_store *st, struct of_item *item, struct of_error
 int of_store_item_delete(struct of_store *st, int64_t id, struct of_error *reterr);
 /* Set only the last access time of an item (leaves every other column alone). */
 int of_store_item_touch(struct of_store *st, int64_t id, int64_t when_ns, struct of_error *reterr);
+/*
+ * Move item id from path from to path to (and everything below it, by
+ * prefix), under the parent item parent_id. The caller checked that to is
+ * free; call inside a transaction.
+ */
+int of_store_item_move(struct of_store *st, int64_t id, const char *from, const char *to,
+                       int64_t parent_id, struct of_error *reterr);
 /* Number of direct children of an item. */
 int of_store_item_child_count(struct of_store *st, int64_t id, int64_t *ret_count,
                               struct of_error *reterr);
@@ -120,6 +128,97 @@ int of_store_cache_usage(struct of_store *st, int64_t *ret_used, int64_t *ret_un
  * item (used to collect orphaned content files at start-up).
  */
 int of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *name), void *ctx,
+                           struct of_error *reterr);
+
+/* ---- the event log (store_log.c) ---- */
+
+/* Append events (ids already assigned) in one transaction. */
+int of_store_event_append(struct of_store *st, const struct of_event *evs, size_t n,
+                          struct of_error *reterr);
+/* Visit logged events with id > after_id in id order, at most max; cb as for item scans. */
+int of_store_event_scan(struct of_store *st, int64_t after_id, size_t max,
+                        int (*cb)(void *ctx, const struct of_event *ev), void *ctx,
+                        struct of_error *reterr);
+/* Smallest and largest logged id (0, 0 when empty). */
+int of_store_event_bounds(struct of_store *st, int64_t *ret_min, int64_t *ret_max,
+                          struct of_error *reterr);
+/* Keep at most keep_count events and none older than min_time_ns; returns 0. */
+int of_store_event_prune(struct of_store *st, int64_t keep_count, int64_t min_time_ns,
+                         struct of_error *reterr);
+
+/* ---- jobs (store_log.c) ---- */
+
+struct of_job_rec {
+    int64_t id;
+    char kind[16];  /* "sync", "pin", "unpin", "delete" */
+    char state[16]; /* "queued", "running", "succeeded", "failed", "aborted", "interrupted" */
+    char created_by[64];
+    int64_t created_ns, started_ns, ended_ns;
+    int64_t items_total, items_done, bytes_total, bytes_done;
+    int result;        /* 0 or a negative OF_E code */
+    char message[512]; /* why it failed, or a summary */
+};
+
+/* One item a job did something with, or failed on (IOfflineFilesSyncErrorInfo). */
+struct of_job_item {
+    int64_t job_id;
+    int64_t seq;
+    char path[OF_PATH_MAX + 1];
+    int operation;         /* of_sync_op */
+    int sync_state;        /* of_sync_state, -1 when not classified */
+    int result;            /* 0 or a negative OF_E code */
+    int conflict;          /* left as a conflict */
+    unsigned change_flags; /* OF_ITEM_CHANGE_* */
+    char message[512];
+    int have_copies; /* local/remote/original below are filled (failures) */
+    struct of_copy local, remote, original;
+};
+
+/* Insert (rec->id == 0; sets it) or update a job. */
+int of_store_job_put(struct of_store *st, struct of_job_rec *rec, struct of_error *reterr);
+/* OF_E(NOT_FOUND) when absent. */
+int of_store_job_get(struct of_store *st, int64_t id, struct of_job_rec *ret_rec,
+                     struct of_error *reterr);
+/* Newest first, ids below before_id (0: from the newest), at most max. */
+int of_store_job_scan(struct of_store *st, int64_t before_id, size_t max,
+                      int (*cb)(void *ctx, const struct of_job_rec *rec), void *ctx,
+                      struct of_error *reterr);
+/* Jobs queued or running when the daemon stopped become "interrupted". */
+int of_store_job_interrupt_all(struct of_store *st, int64_t now_ns, struct of_error *reterr);
+int of_store_job_item_add(struct of_store *st, const struct of_job_item *item,
+                          struct of_error *reterr);
+/* A job's items in seq order, at most max after seq after. */
+int of_store_job_item_scan(struct of_store *st, int64_t job_id, int64_t after, size_t max,
+                           int (*cb)(void *ctx, const struct of_job_item *item), void *ctx,
+                           struct of_error *reterr);
+
+/* ---- conflicts (store_log.c) ---- */
+
+struct of_conflict_rec {
+    int64_t id;
+    char path[OF_PATH_MAX + 1];
+    char kind[16]; /* "item", or "massDelete" for a sync stopped before deleting too much */
+    int sync_state;
+    unsigned change_details; /* OF_CHANGES_* */
+    struct of_copy local, remote, original;
+    int64_t detected_ns, updated_ns;
+    int64_t count; /* massDelete: how many deletions wait for confirmation */
+};
+
+/*
+ * Add or refresh the record for rec->path; sets rec->id, and *ret_added (may
+ * be NULL) to 1 when it is new. A refresh keeps the first detection time.
+ */
+int of_store_conflict_put(struct of_store *st, struct of_conflict_rec *rec, int *ret_added,
+                          struct of_error *reterr);
+int of_store_conflict_get(struct of_store *st, int64_t id, struct of_conflict_rec *ret_rec,
+                          struct of_error *reterr);
+int of_store_conflict_find(struct of_store *st, const char *path, struct of_conflict_rec *ret_rec,
+                           struct of_error *reterr);
+int of_store_conflict_delete(struct of_store *st, int64_t id, struct of_error *reterr);
+/* Records at or under path ("" = all), in path order. */
+int of_store_conflict_scan(struct of_store *st, const char *under,
+                           int (*cb)(void *ctx, const struct of_conflict_rec *rec), void *ctx,
                            struct of_error *reterr);
 
 #endif

@@ -98,8 +98,7 @@ of_engine_token_check(struct of_engine *eng, const char *token, struct of_princi
     struct of_principal who;
     if (cache_find(eng, hash, ret_who))
         return 0;
-    int rc = of_store_token_find(eng->store, hash, who.user, sizeof(who.user), &who.admin,
-                                 reterr);
+    int rc = of_store_token_find(eng->store, hash, who.user, sizeof(who.user), &who.admin, reterr);
     if (rc == 0) {
         cache_add(eng, hash, &who);
         *ret_who = who;

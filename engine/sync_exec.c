@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Carrying out one planned sync operation. Each re-reads the item, does the
+ * server side first with a precondition on the version the plan saw (so a
+ * change made meanwhile is caught as a conflict, never overwritten), then
+ * commits the row. A directory is deleted on either side only when nothing
+ * under it changed on the other; otherwise the directory is one conflict
+ * and nothing under it is deleted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "sync_int.h"
+#include "util.h"
+
+/* Publish an item event for the op's path. */
+static void
+announce(struct sync_ctx *ctx, enum of_event_type type, const char *path, int item_type, int data,
+         int attrs)
+{
+    struct of_event *ev = malloc(sizeof(*ev));
+    if (!ev)
+        return;
+    of_event_init(ev, type, path);
+    ev->item_type = item_type;
+    ev->job_id = engine_job_id(ctx->job);
+    ev->flag_a = data;
+    ev->flag_b = attrs;
+    engine_publish(ctx->eng, ev);
+    free(ev);
+}
+
+static int
+as_conflict(struct sync_ctx *ctx, struct plan_entry *e, enum of_sync_state state,
+            struct of_error *reterr)
+{
+    e->op = OF_SYNC_OP_CONFLICT;
+    e->res.state = state;
+    e->res.conflict = 1;
+    return sync_record_conflict(ctx, e, reterr);
+}
+
+static int
+find_dirty(void *arg, const struct of_item *it)
+{
+    if (of_item_dirty(it)) {
+        *(int *)arg = 1;
+        return 1;
+    }
+    return 0;
+}
+
+struct names {
+    char (*v)[OF_CONTENT_NAME_MAX];
+    size_t n, cap;
+};
+
+static int
+collect_content(void *arg, const struct of_item *it)
+{
+    struct names *nm = arg;
+    if (!it->content[0])
+        return 0;
+    if (nm->n == nm->cap) {
+        size_t cap = nm->cap ? nm->cap * 2 : 16;
+        void *grown = realloc(nm->v, cap * sizeof(*nm->v));
+        if (!grown)
+            return OF_E(NOMEM);
+        nm->v = grown;
+        nm->cap = cap;
+    }
+    memcpy(nm->v[nm->n++], it->content, OF_CONTENT_NAME_MAX);
+    return 0;
+}
+
+/* Remove an item and its subtree from the cache; content files go after the commit. */
+static int
+drop_rows(struct of_engine *eng, const struct of_item *it, struct of_error *reterr)
+{
+    struct names nm = {0};
+    collect_content(&nm, it);
+    int rc = of_store_begin(eng->store, reterr);
+    if (rc == 0) {
+        rc = of_store_item_scan(eng->store, it->path, 0, "", SIZE_MAX, collect_content, &nm, NULL,
+                                reterr);
+        if (rc == 0)
+            rc = of_store_item_delete(eng->store, it->id, reterr);
+        if (rc == 0)
+            rc = of_store_commit(eng->store, reterr);
+        else
+            of_store_rollback(eng->store);
+    }
+    for (size_t i = 0; rc == 0 && i < nm.n; i++)
+        of_content_remove(eng->content, nm.v[i]);
+    free(nm.v);
+    return rc;
+}
+
+/* ---- client to server ---- */
+
+static int
+push(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error *reterr)
+{
+    struct of_item *it = &op->item;
+    struct of_stat st;
+    int create = e->op == OF_SYNC_OP_CREATE_SERVER_COPY;
+    if (!op->have_item || (!of_item_dirty(it) && !create))
+        return 0; /* synced meanwhile by someone else: nothing left to push */
+    int rc;
+    if (it->type != OF_ITEM_FILE) {
+        rc = create ? op->share->be->ops->mkdir(op->share->be, op->rel, &st, reterr)
+                    : op->share->be->ops->stat(op->share->be, op->rel, &st, reterr);
+        if (rc == OF_E(EXISTS))
+            rc = op->share->be->ops->stat(op->share->be, op->rel, &st, reterr);
+        if (rc < 0)
+            return rc;
+        engine_copy_from_stat(&it->remote, &st);
+        it->original = it->remote;
+        it->created_offline = it->mod_data = it->mod_attrs = it->mod_time = 0;
+        return engine_op_commit(op, 1, reterr);
+    }
+    int fd;
+    rc = of_content_open_read(op->eng->content, it->content, &fd, reterr);
+    if (rc < 0)
+        return rc;
+    const char *if_match = create ? "" : it->original.etag;
+    rc = op->share->be->ops->write(op->share->be, op->rel, fd, if_match, &st, reterr);
+    close(fd);
+    if (rc == OF_E(PRECONDITION))
+        return as_conflict(ctx, e,
+                           create ? OF_SYNC_FileCreatedOnClient_FileChangedOnServer
+                                  : OF_SYNC_FileChangedOnClient_ChangedOnServer,
+                           reterr);
+    if (rc < 0)
+        return rc;
+    char hash[OF_HASH_HEX];
+    memcpy(hash, it->local.hash, sizeof(hash));
+    int64_t mtime = it->local.mtime_ns;
+    engine_op_set_synced(op, &st, hash);
+    it->local.mtime_ns = mtime;
+    rc = engine_op_commit(op, 1, reterr);
+    if (rc == 0)
+        announce(ctx, OF_EV_ItemModified, it->path, OF_ITEM_FILE, 1, 0);
+    return rc;
+}
+
+/* Every server entry under rel is one the cache knows, unchanged since the last sync. */
+static int
+server_subtree_unchanged(struct sync_ctx *ctx, const char *path, const char *rel, int *ret_same,
+                         struct of_error *reterr)
+{
+    struct of_dirent *ents = NULL;
+    size_t n = 0;
+    int rc = ctx->share->be->ops->list(ctx->share->be, rel, &ents, &n, reterr);
+    for (size_t i = 0; rc == 0 && *ret_same && i < n; i++) {
+        char child[OF_PATH_MAX + 1], crel[OF_PATH_MAX + 1];
+        snprintf(child, sizeof(child), "%s/%s", path, ents[i].name);
+        snprintf(crel, sizeof(crel), "%s%s%s", rel, rel[0] ? "/" : "", ents[i].name);
+        struct of_item *it = malloc(sizeof(*it));
+        if (!it) {
+            rc = OF_E(NOMEM);
+            break;
+        }
+        int known = of_store_item_get(ctx->eng->store, child, it, NULL) == 0 &&
+                    it->original.exists &&
+                    (it->type != OF_ITEM_FILE) == (ents[i].st.type == OF_STAT_DIR);
+        if (!known || (it->type == OF_ITEM_FILE && strcmp(it->original.etag, ents[i].st.etag)))
+            *ret_same = 0;
+        free(it);
+        if (*ret_same && ents[i].st.type == OF_STAT_DIR)
+            rc = server_subtree_unchanged(ctx, child, crel, ret_same, reterr);
+    }
+    free(ents);
+    return rc;
+}
+
+/* Delete the server's copy of rel, children first, each file only at its synced version. */
+static int
+server_remove_tree(struct sync_ctx *ctx, const char *path, const char *rel, struct of_error *reterr)
+{
+    struct of_dirent *ents = NULL;
+    size_t n = 0;
+    int rc = ctx->share->be->ops->list(ctx->share->be, rel, &ents, &n, reterr);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char child[OF_PATH_MAX + 1], crel[OF_PATH_MAX + 1];
+        snprintf(child, sizeof(child), "%s/%s", path, ents[i].name);
+        snprintf(crel, sizeof(crel), "%s/%s", rel, ents[i].name);
+        if (ents[i].st.type == OF_STAT_DIR)
+            rc = server_remove_tree(ctx, child, crel, reterr);
+        else
+            rc = ctx->share->be->ops->remove(ctx->share->be, crel, ents[i].st.etag, reterr);
+    }
+    free(ents);
+    if (rc == 0)
+        rc = ctx->share->be->ops->remove(ctx->share->be, rel, NULL, reterr);
+    return rc == OF_E(NOT_FOUND) ? 0 : rc;
+}
+
+static int
+delete_server(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error *reterr)
+{
+    struct of_item *it = &op->item;
+    if (!op->have_item || !it->deleted_offline)
+        return 0;
+    int rc;
+    if (it->type == OF_ITEM_FILE) {
+        rc = op->share->be->ops->remove(op->share->be, op->rel, it->original.etag, reterr);
+        if (rc == OF_E(PRECONDITION))
+            return as_conflict(ctx, e, OF_SYNC_DeletedOnClient_FileChangedOnServer, reterr);
+    } else {
+        int same = 1;
+        rc = server_subtree_unchanged(ctx, it->path, op->rel, &same, reterr);
+        if (rc == 0 && !same)
+            return as_conflict(ctx, e, OF_SYNC_DeletedOnClient_DirChangedOnServer, reterr);
+        if (rc == 0)
+            rc = server_remove_tree(ctx, it->path, op->rel, reterr);
+        if (rc == OF_E(PRECONDITION) || rc == OF_E(NOT_EMPTY))
+            return as_conflict(ctx, e, OF_SYNC_DeletedOnClient_DirChangedOnServer, reterr);
+    }
+    if (rc < 0 && rc != OF_E(NOT_FOUND))
+        return rc;
+    rc = drop_rows(ctx->eng, it, reterr);
+    op->have_item = 0;
+    return rc;
+}
+
+/* ---- server to client ---- */
+
+int
+sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
+          struct of_error *reterr)
+{
+    struct of_item *it = &op->item;
+    struct of_stat st;
+    int rc;
+    if (op->have_item && of_item_dirty(it))
+        return 0; /* changed offline meanwhile: the next sync reconciles it */
+    int want_dir = e->in.remote.is_dir;
+    if (op->have_item && (it->type != OF_ITEM_FILE) != want_dir) {
+        /* A ghost of the other kind holds no user data: replace it. */
+        rc = drop_rows(ctx->eng, it, reterr);
+        if (rc < 0)
+            return rc;
+        op->have_item = 0;
+        engine_item_init(it, e->path, OF_ITEM_FILE, 0, ctx->share->rec.id);
+    }
+    int new_item = !op->have_item;
+    if (want_dir) {
+        rc = op->share->be->ops->stat(op->share->be, op->rel, &st, reterr);
+        if (rc < 0)
+            return rc;
+        it->type = op->have_item ? it->type : OF_ITEM_DIRECTORY;
+        engine_copy_from_stat(&it->remote, &st);
+        it->original = it->remote;
+        it->local = it->remote;
+        it->local.etag[0] = '\0';
+        rc = engine_op_commit(op, 1, reterr);
+    } else if ((it->content[0] && !it->ghosted) || fetch || e->op == OF_SYNC_OP_FILL ||
+               ctx->args->req.fill_sparse) {
+        struct of_content_tmp *tmp;
+        char hash[OF_HASH_HEX], name[OF_CONTENT_NAME_MAX];
+        rc = engine_op_download(op, &tmp, &st, hash, reterr);
+        if (rc == 0)
+            rc = of_content_tmp_install(tmp, name, reterr);
+        if (rc == 0) {
+            it->type = OF_ITEM_FILE;
+            engine_op_set_synced(op, &st, hash);
+            engine_op_set_content(op, name, st.size);
+            rc = engine_op_commit(op, 1, reterr);
+            if (rc < 0)
+                of_content_remove(ctx->eng->content, name);
+        }
+        of_content_tmp_free(tmp);
+    } else {
+        /* Not cached here: know the new version, keep no bytes (a ghost). */
+        it->type = OF_ITEM_FILE;
+        engine_copy_from_stat(&it->remote, &(struct of_stat){.type = OF_STAT_FILE,
+                                                             .size = e->in.remote.size,
+                                                             .mtime_ns = e->in.remote.mtime_ns,
+                                                             .attrs = e->in.remote.attrs});
+        snprintf(it->remote.etag, sizeof(it->remote.etag), "%s", e->in.remote.etag);
+        it->remote.hash[0] = '\0';
+        it->original = it->remote;
+        it->local = it->remote;
+        it->local.etag[0] = '\0';
+        engine_op_set_content(op, "", 0);
+        rc = engine_op_commit(op, 1, reterr);
+    }
+    if (rc == 0)
+        announce(ctx, new_item ? OF_EV_ItemAddedToCache : OF_EV_ItemModified, e->path, it->type, 1,
+                 0);
+    return rc;
+}
+
+static int
+delete_client(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error *reterr)
+{
+    struct of_item *it = &op->item;
+    if (!op->have_item)
+        return 0;
+    int dirty = of_item_dirty(it);
+    if (!dirty && it->type != OF_ITEM_FILE)
+        of_store_item_scan(ctx->eng->store, it->path, 0, "", SIZE_MAX, find_dirty, &dirty, NULL,
+                           NULL);
+    if (dirty)
+        return as_conflict(ctx, e,
+                           it->type == OF_ITEM_FILE ? OF_SYNC_FileChangedOnClient_DeletedOnServer
+                                                    : OF_SYNC_DirChangedOnClient_DeletedOnServer,
+                           reterr);
+    int type = it->type;
+    int rc = drop_rows(ctx->eng, it, reterr);
+    op->have_item = 0;
+    if (rc == 0)
+        announce(ctx, OF_EV_ItemDeletedFromCache, e->path, type, 0, 0);
+    return rc;
+}
+
+/* ---- both sides already agree ---- */
+
+static int
+update_original(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error *reterr)
+{
+    struct of_item *it = &op->item;
+    if (!op->have_item)
+        return 0;
+    if (!e->in.remote.exists) /* deleted on both sides: forget the tombstone */
+        return drop_rows(ctx->eng, it, reterr);
+    struct of_stat st;
+    int rc = op->share->be->ops->stat(op->share->be, op->rel, &st, reterr);
+    if (rc < 0)
+        return rc;
+    char hash[OF_HASH_HEX];
+    memcpy(hash, e->in.remote.hash[0] ? e->in.remote.hash : it->local.hash, sizeof(hash));
+    engine_copy_from_stat(&it->remote, &st);
+    if (it->type == OF_ITEM_FILE)
+        memcpy(it->remote.hash, hash, sizeof(hash));
+    it->original = it->remote;
+    it->created_offline = it->deleted_offline = 0;
+    it->mod_data = it->mod_attrs = it->mod_time = 0;
+    return engine_op_commit(op, 1, reterr);
+}
+
+/*
+ * Edit/edit and create/create with the same size may still be the same
+ * bytes (a crash after an upload, or the same change made twice): read the
+ * server's copy and compare hashes before calling it a conflict.
+ */
+static int
+same_bytes(struct sync_ctx *ctx, struct op *op, struct plan_entry *e)
+{
+    struct of_item *it = &op->item;
+    if (!op->have_item || it->type != OF_ITEM_FILE || e->in.remote.is_dir || !it->local.hash[0] ||
+        e->in.remote.size != it->local.size || !it->content[0])
+        return 0;
+    struct of_content_tmp *tmp;
+    struct of_stat st;
+    char hash[OF_HASH_HEX];
+    struct of_error err = {0};
+    if (engine_op_download(op, &tmp, &st, hash, &err) < 0)
+        return 0;
+    of_content_tmp_free(tmp);
+    if (strcmp(hash, it->local.hash) != 0)
+        return 0;
+    memcpy(e->in.remote.hash, hash, sizeof(hash));
+    (void)ctx;
+    return 1;
+}
+
+int
+sync_exec(struct sync_ctx *ctx, struct plan_entry *e, struct of_error *reterr)
+{
+    if (e->op == OF_SYNC_OP_NONE) {
+        sync_clear_conflict(ctx->eng, e->path); /* settled on its own: both sides agree */
+        return 0;
+    }
+    struct op *op;
+    int rc = engine_op_begin(ctx->eng, e->path, &op, reterr);
+    if (rc < 0)
+        return rc;
+    switch (e->op) {
+    case OF_SYNC_OP_CONFLICT:
+        if (same_bytes(ctx, op, e)) {
+            e->op = OF_SYNC_OP_UPDATE_ORIGINAL;
+            rc = update_original(ctx, op, e, reterr);
+        } else {
+            rc = sync_record_conflict(ctx, e, reterr);
+        }
+        break;
+    case OF_SYNC_OP_UPDATE_ORIGINAL:
+        rc = update_original(ctx, op, e, reterr);
+        break;
+    case OF_SYNC_OP_CREATE_SERVER_COPY:
+    case OF_SYNC_OP_SYNC_TO_SERVER:
+        rc = push(ctx, op, e, reterr);
+        break;
+    case OF_SYNC_OP_CREATE_CLIENT_COPY:
+    case OF_SYNC_OP_SYNC_TO_CLIENT:
+    case OF_SYNC_OP_FILL:
+        rc = sync_pull(ctx, op, e, 0, reterr);
+        break;
+    case OF_SYNC_OP_DELETE_SERVER_COPY:
+        rc = delete_server(ctx, op, e, reterr);
+        break;
+    case OF_SYNC_OP_DELETE_CLIENT_COPY:
+        rc = delete_client(ctx, op, e, reterr);
+        break;
+    case OF_SYNC_OP_KEEP_ALL:
+        rc = sync_keep_all(ctx, op, e, reterr);
+        break;
+    default:
+        rc = 0;
+        break;
+    }
+    engine_op_end(op);
+    if (rc == 0 && e->op != OF_SYNC_OP_CONFLICT)
+        sync_clear_conflict(ctx->eng, e->path);
+    return rc;
+}

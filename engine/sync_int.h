@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sync internals shared by sync.c (the job: walk, plan, safety checks),
+ * sync_exec.c (carrying out one planned operation) and sync_bg.c (starting
+ * syncs, background passes, conflict records). Not part of any contract.
+ */
+#ifndef OF_SYNC_INT_H
+#define OF_SYNC_INT_H
+
+#include "engine_int.h"
+#include "reconcile.h"
+
+/* One planned operation on one item. */
+struct plan_entry {
+    char *path; /* owned */
+    enum of_sync_op op;
+    struct of_reconcile_input in;
+    struct of_reconcile_result res;
+    int64_t item_id; /* the cached item, 0 when the client has none */
+};
+
+/* A sync job's arguments: the request with owned copies of its paths. */
+struct sync_args {
+    struct of_sync_request req;
+    char *paths[OF_SYNC_PATHS_MAX];
+    char user[OF_USER_MAX];
+    char new_name[OF_SEGMENT_MAX + 1]; /* keepAll from a conflict resolution: the kept copy */
+};
+
+struct sync_ctx {
+    struct of_engine *eng;
+    struct job *job;
+    const struct sync_args *args;
+    struct share_rt *share;
+    char root[2 * OF_SEGMENT_MAX + 4]; /* "//server/share" */
+    struct plan_entry *plan;
+    size_t n_plan, cap_plan;
+    int64_t deletions;   /* items the plan would delete, on either side */
+    int64_t bytes;       /* bytes the plan would transfer */
+    int unavailable;     /* the share failed during the walk: delete nothing */
+    int stop;            /* abort policy or job abort */
+    struct of_error err; /* why the walk stopped */
+    char **conflicts;    /* paths with a conflict record under the synced share, sorted */
+    size_t n_conflicts;
+    struct of_item scratch; /* working space for lookups */
+};
+
+/* sync.c: the job function queued by of_engine_sync_start. */
+int sync_job_run(struct of_engine *eng, struct job *job, void *arg);
+void sync_args_free(void *arg);
+
+/* Reconcile input of a cached item (may be NULL) and a remote entry (may be NULL). */
+void sync_input(struct of_reconcile_input *in, const struct of_item *local,
+                const struct of_stat *remote, int remote_known);
+
+/* sync_exec.c: carry out entry e; 0 or a negative OF_E code (recorded by the caller). */
+int sync_exec(struct sync_ctx *ctx, struct plan_entry *e, struct of_error *reterr);
+/*
+ * Bring the server's version of e into the cache (file content when it was
+ * cached, or fetch is set; else a ghost), or its directory item.
+ */
+int sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
+              struct of_error *reterr);
+/* Record (or refresh) a conflict for e and publish SyncConflictRecAdded/Updated. */
+int sync_record_conflict(struct sync_ctx *ctx, const struct plan_entry *e, struct of_error *reterr);
+/* Drop the conflict record at path, if any, publishing SyncConflictRecRemoved. */
+void sync_clear_conflict(struct of_engine *eng, const char *path);
+/* keepAll: the local file moves to a conflict name on both sides, the server's wins the name. */
+int sync_keep_all(struct sync_ctx *ctx, struct op *op, struct plan_entry *e,
+                  struct of_error *reterr);
+/* Load ctx->conflicts for the share root ctx->root; free with sync_conflicts_free. */
+void sync_conflicts_load(struct sync_ctx *ctx);
+void sync_conflicts_free(struct sync_ctx *ctx);
+int sync_has_conflict(const struct sync_ctx *ctx, const char *path);
+
+#endif
