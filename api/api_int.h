@@ -125,6 +125,7 @@ json_t *api_render_conn(const struct of_conn_info *ci);
 json_t *api_render_cache(const struct of_cache_info *ci);
 json_t *api_render_time(int64_t ns); /* RFC 3339 string, or null for 0 */
 json_t *api_render_job(const struct of_job_rec *rec);
+json_t *api_render_event(const struct of_event *ev);
 json_t *api_render_job_item(const struct of_job_item *item);
 json_t *api_render_conflict(const struct of_conflict_rec *rec);
 /* A job with its item results (at most 1000), as GET /jobs/{id} shows it. */
@@ -161,5 +162,6 @@ enum MHD_Result api_conflicts_list(struct api_request *req);
 enum MHD_Result api_conflicts_resolve(struct api_request *req);
 enum MHD_Result api_cache_delete(struct api_request *req);
 enum MHD_Result api_cache_rename(struct api_request *req);
+enum MHD_Result api_events_log(struct api_request *req);
 
 #endif

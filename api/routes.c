@@ -127,6 +127,10 @@ static const struct api_route routes[] = {
      .handler = api_conflicts_resolve,
      .auth = API_AUTH_USER,
      .body = API_BODY_JSON},
+    {.methods = GET_,
+     .pattern = "/api/v1/events/log",
+     .handler = api_events_log,
+     .auth = API_AUTH_USER},
     /* The dashboard: static files, no data, so no token (the page asks for one). */
     {.methods = GET_, .pattern = "/", .handler = api_static_get, .auth = API_AUTH_NONE},
     {.methods = GET_, .pattern = "/web/**", .handler = api_static_get, .auth = API_AUTH_NONE},

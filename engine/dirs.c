@@ -50,6 +50,8 @@ drop_subtree(struct op *op, struct of_error *reterr)
         of_content_remove(op->eng->content, nm.v[i]);
     free(nm.v);
     op->have_item = 0;
+    if (rc == 0)
+        engine_op_announce(op, OF_EV_ItemDeletedFromCache);
     return rc;
 }
 
@@ -91,7 +93,10 @@ delete_offline(struct op *op, struct of_write_result *res, struct of_error *rete
     it->mod_data = it->mod_attrs = it->mod_time = 0;
     engine_op_set_content(op, "", 0);
     it->ghosted = 0;
-    return engine_op_commit(op, 0, reterr);
+    rc = engine_op_commit(op, 0, reterr);
+    if (rc == 0)
+        engine_op_announce(op, OF_EV_ItemModified);
+    return rc;
 }
 
 int
@@ -198,6 +203,8 @@ of_engine_dir_create(struct of_engine *eng, const char *path, const char *user,
     }
     it->last_access_ns = of_now_ns();
     rc = engine_op_commit(op, online, reterr);
+    if (rc == 0)
+        engine_op_announce(op, OF_EV_ItemAddedToCache);
     if (rc == 0)
         rc = engine_item_view(eng, it, user, &res->view, reterr);
     res->created = 1;

@@ -192,6 +192,7 @@ struct op {
     char old_content[OF_CONTENT_NAME_MAX];
     /* The row as first read: commit refuses to let server data replace newer dirty data. */
     int base_dirty;
+    int inserted; /* the last commit created the row */
     char base_content[OF_CONTENT_NAME_MAX];
 };
 
@@ -209,6 +210,8 @@ void engine_op_end(struct op *op);
 int engine_ensure_parents(struct of_engine *eng, struct share_rt *share, const char *path,
                           int online, struct of_item *scratch, int64_t *ret_parent,
                           struct of_error *reterr);
+/* Publish an item event of type for op->item (ItemModified carries data=1). */
+void engine_op_announce(struct op *op, enum of_event_type type);
 /* The row as it is right after a successful sync of the file with the server. */
 void engine_op_set_synced(struct op *op, const struct of_stat *st, const char *hash);
 /*

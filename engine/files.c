@@ -151,6 +151,19 @@ engine_op_set_content(struct op *op, const char *name, int64_t size)
 }
 
 void
+engine_op_announce(struct op *op, enum of_event_type type)
+{
+    struct of_event *ev = malloc(sizeof(*ev));
+    if (!ev)
+        return;
+    of_event_init(ev, type, op->item.path);
+    ev->item_type = (int)op->item.type;
+    ev->flag_a = type == OF_EV_ItemModified;
+    engine_publish(op->eng, ev);
+    free(ev);
+}
+
+void
 engine_op_set_synced(struct op *op, const struct of_stat *st, const char *hash)
 {
     engine_copy_from_stat(&op->item.remote, st);
@@ -174,6 +187,7 @@ engine_op_commit(struct op *op, int online, struct of_error *reterr)
      * a concurrent request may have inserted it or installed other content.
      */
     op->old_content[0] = '\0';
+    op->inserted = 0;
     if (of_store_item_get(op->eng->store, op->item.path, &op->scratch, NULL) == 0) {
         if (online && of_item_dirty(&op->scratch) &&
             (!op->base_dirty || strcmp(op->scratch.content, op->base_content) != 0)) {
@@ -187,6 +201,7 @@ engine_op_commit(struct op *op, int online, struct of_error *reterr)
             memcpy(op->old_content, op->scratch.content, sizeof(op->old_content));
     } else {
         op->item.id = 0;
+        op->inserted = 1;
         rc = engine_ensure_parents(op->eng, op->share, op->item.path, online, &op->scratch,
                                    &op->item.parent_id, reterr);
     }
@@ -287,6 +302,8 @@ fetch(struct op *op, const char *user, struct of_file_read *ret, struct of_error
         rc = engine_op_commit(op, 1, reterr);
     if (rc < 0)
         goto out_free;
+    if (op->inserted)
+        engine_op_announce(op, OF_EV_ItemAddedToCache);
     ret->fd = dup(of_content_tmp_fd(tmp));
     if (ret->fd < 0) {
         rc = of_error_set(reterr, OF_E(IO), "out of file descriptors");
@@ -416,6 +433,9 @@ write_offline(struct op *op, struct of_content_tmp *upload, const char *hash,
         of_content_remove(op->eng->content, name);
         return rc;
     }
+    if (op->inserted)
+        engine_op_announce(op, OF_EV_ItemAddedToCache);
+    engine_op_announce(op, OF_EV_ItemModified);
     res->created = !existed;
     res->stored_offline = 1;
     return 0;
@@ -484,6 +504,10 @@ of_engine_file_write(struct of_engine *eng, const char *path, const char *user,
     if (op->share->rec.caching_mode != OF_CACHING_NONE)
         rc = engine_op_commit(op, 1, reterr);
     res->created = !existed;
+    if (rc == 0 && op->inserted)
+        engine_op_announce(op, OF_EV_ItemAddedToCache);
+    if (rc == 0)
+        engine_op_announce(op, OF_EV_ItemModified);
 out_view:
     if (rc == 0 && op->share->rec.caching_mode != OF_CACHING_NONE)
         rc = engine_item_view(eng, it, user, &res->view, reterr);
