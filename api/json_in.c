@@ -21,7 +21,7 @@ api_json_body(struct api_request *req, const char *const *allowed, json_t **ret_
         return of_error_set(reterr, OF_E(MEDIA_TYPE), "send the body as application/json");
     json_error_t jerr;
     json_t *obj = json_loadb(req->body ? req->body : "{}", req->body ? req->body_len : 2,
-                             JSON_REJECT_DUPLICATES, &jerr);
+                             JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
     if (!obj)
         return of_error_set(reterr, OF_E(BAD_JSON), "malformed JSON at line %d, column %d: %s",
                             jerr.line, jerr.column, jerr.text);

@@ -337,7 +337,13 @@ of_api_start(struct of_engine *eng, const struct of_api_config *cfg, struct of_a
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (unsigned)n * 2 : 4;
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    /*
+     * poll(2), not epoll: with libmicrohttpd 0.9.75 (Debian 12) a thread pool
+     * on epoll misses a client that closes mid-upload (the request lingers
+     * until the timeout) and can abort in MHD_quiesce_daemon ("Failed to
+     * remove listen FD from epoll set"). poll has neither problem.
+     */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;

@@ -52,7 +52,7 @@ token_create(int argc, char **argv, struct of_config *cfg)
         fprintf(stderr, "token create needs --user NAME\n");
         return 2;
     }
-    struct of_engine_config ecfg = {.data_dir = cfg->data_dir};
+    struct of_engine_config ecfg = {.data_dir = cfg->data_dir, .tool_only = 1};
     struct of_engine *eng = NULL;
     struct of_error err = {0};
     char token[OF_TOKEN_MAX];

@@ -94,6 +94,10 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
     rc = of_content_open(path, &eng->content, reterr);
     if (rc < 0)
         goto out_free;
+    if (cfg->tool_only) {
+        *ret_eng = eng;
+        return 0;
+    }
     collect_orphans(eng);
     rc = engine_events_start(eng, reterr);
     if (rc == 0)

@@ -235,6 +235,16 @@ serve_content(struct op *op, struct of_file_read *ret, int offline, struct of_er
 {
     int fd;
     int rc = of_content_open_read(op->eng->content, op->item.content, &fd, reterr);
+    /*
+     * A concurrent write may have replaced (and unlinked) the version this
+     * read looked up: read the row again and serve the newer one.
+     */
+    for (int tries = 0; rc < 0 && tries < 3; tries++) {
+        if (of_store_item_get(op->eng->store, op->item.path, &op->item, NULL) < 0 ||
+            !op->item.content[0])
+            break;
+        rc = of_content_open_read(op->eng->content, op->item.content, &fd, reterr);
+    }
     if (rc < 0)
         return rc;
     struct stat sb;
@@ -356,6 +366,8 @@ of_engine_file_open(struct of_engine *eng, const char *path, const char *user,
                                        "'%s' is not cached and its share just went offline", path);
         }
     }
+    if (rc == OF_E(PARENT_MISSING)) /* for a read, a missing directory is a missing file */
+        rc = of_error_set(reterr, OF_E(NOT_FOUND), "'%s' does not exist", path);
     engine_op_end(op);
     return rc;
 }
