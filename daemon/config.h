@@ -23,6 +23,9 @@ struct of_config {
     unsigned threads;
     size_t max_json_body;
     int64_t max_upload;
+    int64_t background_sync_s; /* 0: the engine's default */
+    int64_t mass_delete_count;
+    int64_t mass_delete_percent;
     struct of_config_share *shares;
     size_t n_shares;
 };

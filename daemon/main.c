@@ -86,7 +86,10 @@ add_config_shares(struct of_engine *eng, const struct of_config *cfg)
 static int
 serve(struct of_config *cfg)
 {
-    struct of_engine_config ecfg = {.data_dir = cfg->data_dir};
+    struct of_engine_config ecfg = {.data_dir = cfg->data_dir,
+                                    .background_sync_s = cfg->background_sync_s,
+                                    .mass_delete_count = cfg->mass_delete_count,
+                                    .mass_delete_percent = (int)cfg->mass_delete_percent};
     struct of_engine *eng = NULL;
     struct of_api *api = NULL;
     struct of_error err = {0};

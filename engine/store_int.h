@@ -84,6 +84,8 @@ struct of_store {
     int version;
 };
 
+/* "//a/b" -> "//a/b/" and "//a/b0": the bounds of every path below it. */
+void store_below_bounds(const char *under, char *lo, char *hi, size_t cap);
 /* Log the SQLite error and return OF_E(STORE) with a generic detail. */
 int store_fail(struct of_store *st, struct of_error *reterr, const char *what);
 /* The prepared statement for id (prepared on first use); caller holds the lock. */

@@ -1,9 +1,87 @@
 /* SPDX-License-Identifier: MIT */
-/* The store's small tables: shares, API tokens, meta settings, usage sums. */
+/* The store's small tables: pins, shares, API tokens, meta settings, usage sums. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "store_int.h"
+
+/* ---- pins ---- */
+
+int
+of_store_pin_info(struct of_store *st, const struct of_item *item, const char *user,
+                  struct of_pin_info *ret_info, struct of_error *reterr)
+{
+    struct of_pin_info pi = {0};
+    int rc = 0;
+    store_rlock(st);
+    sqlite3_stmt *s = store_stmt(st, S_PINS_OF);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, item->id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        int scope = sqlite3_column_int(s, 0), inherit = sqlite3_column_int(s, 2);
+        const char *who = (const char *)sqlite3_column_text(s, 1);
+        pi.pinned = 1;
+        if (scope == OF_PIN_USER && (!user || strcmp(user, who) == 0)) {
+            pi.for_user = 1;
+            pi.for_user_inherit |= inherit;
+        } else if (scope == OF_PIN_USER) {
+            pi.for_others = 1;
+        } else if (scope == OF_PIN_POLICY) {
+            pi.by_policy = 1;
+            pi.by_policy_inherit |= inherit;
+        } else if (scope == OF_PIN_COMPUTER) {
+            pi.for_computer = 1;
+            pi.for_computer_inherit |= inherit;
+        } else if (scope == OF_PIN_REDIRECTION) {
+            pi.for_redirection = 1;
+            pi.for_redirection_inherit |= inherit;
+        }
+    }
+    store_done(s);
+    if (!pi.pinned && of_item_is_container(item)) {
+        char lo[OF_PATH_MAX + 2], hi[OF_PATH_MAX + 2];
+        store_below_bounds(item->path, lo, hi, sizeof(lo));
+        s = store_stmt(st, S_PIN_BELOW);
+        if (!s) {
+            rc = store_fail(st, reterr, "prepare");
+            goto out_unlock;
+        }
+        sqlite3_bind_text(s, 1, lo, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 2, hi, -1, SQLITE_STATIC);
+        pi.partly = sqlite3_step(s) == SQLITE_ROW;
+        store_done(s);
+    }
+    *ret_info = pi;
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_pin_set(struct of_store *st, int64_t item_id, enum of_pin_scope scope, const char *user,
+                 int inherit, struct of_error *reterr)
+{
+    store_lock(st);
+    int rc = 0;
+    sqlite3_stmt *s = store_stmt(st, S_PIN_SET);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, item_id);
+    sqlite3_bind_int(s, 2, (int)scope);
+    sqlite3_bind_text(s, 3, user ? user : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 4, inherit);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, reterr, "pin");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
 
 /* ---- shares ---- */
 

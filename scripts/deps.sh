@@ -5,7 +5,9 @@ set -euo pipefail
 want=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
       libsqlite3-dev libssl-dev libcmocka-dev curl)
 if [ "${1:-build}" = test ]; then
-  want+=(nodejs npm chromium sqlite3)
+  want+=(chromium sqlite3)
+  # The image may ship its own Node.js (with npm) instead of Debian's: use it if present.
+  command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 fi
 missing=()
 for p in "${want[@]}"; do
