@@ -23,7 +23,8 @@ enum api_method {
     API_DELETE = 32
 };
 
-enum api_auth { API_AUTH_NONE, API_AUTH_USER, API_AUTH_ADMIN };
+/* API_AUTH_STREAM: a user token, also from ?access_token= or the of_token cookie (EventSource). */
+enum api_auth { API_AUTH_NONE, API_AUTH_USER, API_AUTH_ADMIN, API_AUTH_STREAM };
 
 /* What the route does with a request body. */
 enum api_body { API_BODY_NONE, API_BODY_JSON, API_BODY_UPLOAD };
@@ -64,7 +65,9 @@ struct api_request {
     int64_t wait_job;
     struct api_wait *wait;
     enum MHD_Result (*on_resume)(struct api_request *req);
-    int wait_cancelled; /* the daemon is stopping */
+    int wait_cancelled;  /* the daemon is stopping */
+    struct sse_hub *sse; /* the event hub, for the events stream */
+    int streaming;       /* became an event stream: no longer counted as in flight */
     /* file upload */
     struct of_content_tmp *upload;
     int64_t upload_len;
@@ -72,6 +75,12 @@ struct api_request {
 };
 
 struct api_wait;
+struct sse_hub;
+
+/* sse.c: the event hub. start subscribes to the engine; close_all ends every stream. */
+struct sse_hub *api_sse_start(struct of_engine *eng);
+void api_sse_close_all(struct sse_hub *hub);
+void api_sse_stop(struct sse_hub *hub);
 
 /*
  * waits.c: suspend req until job id ends, then MHD calls the access handler
@@ -163,5 +172,6 @@ enum MHD_Result api_conflicts_resolve(struct api_request *req);
 enum MHD_Result api_cache_delete(struct api_request *req);
 enum MHD_Result api_cache_rename(struct api_request *req);
 enum MHD_Result api_events_log(struct api_request *req);
+enum MHD_Result api_events_stream(struct api_request *req);
 
 #endif

@@ -23,6 +23,7 @@
 struct of_api {
     struct MHD_Daemon *mhd;
     _Atomic int inflight; /* requests between their first call and completion */
+    struct sse_hub *sse;
     struct of_engine *eng;
     struct of_api_config cfg;
     uint16_t port;
@@ -73,6 +74,12 @@ authenticate(struct of_api *api, struct api_request *req, struct of_error *err)
     if (req->route->auth == API_AUTH_NONE)
         return 0;
     const char *token = bearer(req);
+    if (!token && req->route->auth == API_AUTH_STREAM) {
+        /* EventSource cannot set headers: a query parameter or a cookie carries the token. */
+        token = api_query(req, "access_token");
+        if (!token)
+            token = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, "of_token");
+    }
     if (!token)
         return of_error_set(err, OF_E(UNAUTHORIZED), "send 'Authorization: Bearer TOKEN'");
     int rc = of_engine_token_check(api->eng, token, &req->who, err);
@@ -187,6 +194,8 @@ dispatch(struct of_api *api, struct api_request *req)
     if (req->route->body != API_BODY_JSON && req->body_len > 0)
         return api_reply_problem(req, OF_E(INVALID), "this endpoint takes no body");
     enum MHD_Result r = req->route->handler(req);
+    if (req->streaming)
+        atomic_fetch_sub(&api->inflight, 1); /* a stream lasts; shutdown need not wait for it */
     if (!req->replied && !req->on_resume && !req->wait_job) {
         of_log_bug("handler for %s replied nothing", req->route->pattern);
         return api_reply_problem(req, OF_E(INTERNAL), "no response");
@@ -210,6 +219,7 @@ access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *m
         req->cfg = &api->cfg;
         req->url = url;
         req->rest = "";
+        req->sse = api->sse;
         *con_cls = req;
         atomic_fetch_add(&api->inflight, 1);
         return begin(api, req, method);
@@ -241,7 +251,8 @@ completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     if (!req)
         return;
-    atomic_fetch_sub(&api->inflight, 1);
+    if (!req->streaming)
+        atomic_fetch_sub(&api->inflight, 1);
     of_content_tmp_free(req->upload);
     free(req->body);
     free(req);
@@ -332,6 +343,7 @@ of_api_start(struct of_engine *eng, const struct of_api_config *cfg, struct of_a
     }
     api->eng = eng;
     api->cfg = *cfg;
+    api->sse = api_sse_start(eng);
     unsigned threads = cfg->threads;
     if (threads == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -355,6 +367,7 @@ of_api_start(struct of_engine *eng, const struct of_api_config *cfg, struct of_a
         (size_t)(64 * 1024), MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
     if (!api->mhd) {
         snprintf(errbuf, errcap, "cannot listen on %s: %s", cfg->listen, strerror(errno));
+        api_sse_stop(api->sse);
         free(api);
         return -1;
     }
@@ -378,9 +391,11 @@ of_api_stop(struct of_api *api)
     /* Stop accepting, then give requests in flight (uploads too) up to 10 s to finish. */
     MHD_quiesce_daemon(api->mhd);
     api_wait_cancel_all();
+    api_sse_close_all(api->sse);
     struct timespec tick = {0, 20 * 1000000};
     for (int i = 0; i < 500 && atomic_load(&api->inflight) > 0; i++)
         nanosleep(&tick, NULL);
     MHD_stop_daemon(api->mhd);
+    api_sse_stop(api->sse);
     free(api);
 }

@@ -97,7 +97,8 @@ of_config_load(struct of_config *cfg, const char *path, char *errbuf, size_t err
     const char *listen = NULL, *data_dir = NULL, *web_dir = NULL, *level = NULL;
     json_int_t threads = -1, max_json = -1, max_upload = -1, bg = -1, mdc = -1, mdp = -1;
     json_t *shares = NULL;
-    if (json_unpack_ex(root, &jerr, JSON_STRICT, "{s?:s, s?:s, s?:s, s?:s, s?:I, s?:I, s?:I, s?:o, s?:I, s?:I, s?:I}",
+    if (json_unpack_ex(root, &jerr, JSON_STRICT,
+                       "{s?:s, s?:s, s?:s, s?:s, s?:I, s?:I, s?:I, s?:o, s?:I, s?:I, s?:I}",
                        "listen", &listen, "dataDir", &data_dir, "webDir", &web_dir, "logLevel",
                        &level, "threads", &threads, "maxJsonBody", &max_json, "maxUpload",
                        &max_upload, "shares", &shares, "backgroundSyncSeconds", &bg,
