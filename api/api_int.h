@@ -173,5 +173,6 @@ enum MHD_Result api_cache_delete(struct api_request *req);
 enum MHD_Result api_cache_rename(struct api_request *req);
 enum MHD_Result api_events_log(struct api_request *req);
 enum MHD_Result api_events_stream(struct api_request *req);
+enum MHD_Result api_events_ping(struct api_request *req);
 
 #endif

@@ -86,3 +86,23 @@ api_events_log(struct api_request *req)
                                     (json_int_t)last, "newest", (json_int_t)newest, "dataLost",
                                     lost));
 }
+
+enum MHD_Result
+api_events_ping(struct api_request *req)
+{
+    static const char *const fields[] = {"count", "detail", NULL};
+    struct of_error err = {0};
+    int64_t count = 1;
+    const char *detail = NULL;
+    json_t *body = NULL;
+    int rc = api_json_body(req, fields, &body, &err);
+    if (rc == 0 && (api_json_int(body, "count", 0, &count, &err) < 0 ||
+                    api_json_string(body, "detail", 0, &detail, &err) < 0))
+        rc = -1;
+    if (rc == 0)
+        rc = of_engine_events_ping(req->eng, count, detail, &err);
+    json_decref(body);
+    if (rc < 0)
+        return api_reply_error(req, &err);
+    return api_reply_json(req, MHD_HTTP_OK, json_pack("{s:I}", "published", (json_int_t)count));
+}

@@ -66,6 +66,12 @@ void of_engine_unsubscribe(struct of_engine *eng, void *handle);
 int of_engine_events_scan(struct of_engine *eng, int64_t after_id, size_t max,
                           int (*cb)(void *ctx, const struct of_event *ev), void *ctx,
                           struct of_error *reterr);
+/*
+ * Publish n Ping events (1..100000) with text as their detail: for admins
+ * checking an event pipeline end to end, and for the events benchmark.
+ */
+int of_engine_events_ping(struct of_engine *eng, int64_t n, const char *text,
+                          struct of_error *reterr);
 /* Oldest and newest id in the log (0 when empty). */
 int of_engine_events_bounds(struct of_engine *eng, int64_t *ret_oldest, int64_t *ret_newest,
                             struct of_error *reterr);

@@ -256,3 +256,20 @@ of_engine_events_bounds(struct of_engine *eng, int64_t *ret_oldest, int64_t *ret
     pthread_mutex_unlock(&eng->bus.lock);
     return of_store_event_bounds(eng->store, ret_oldest, ret_newest, reterr);
 }
+
+int
+of_engine_events_ping(struct of_engine *eng, int64_t n, const char *text, struct of_error *reterr)
+{
+    if (n < 1 || n > 100000)
+        return of_error_set(reterr, OF_E(BAD_FIELD), "count is 1 to 100000");
+    struct of_event *ev = malloc(sizeof(*ev));
+    if (!ev)
+        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    for (int64_t i = 0; i < n; i++) {
+        of_event_init(ev, OF_EV_Ping, NULL);
+        snprintf(ev->text, sizeof(ev->text), "%s", text ? text : "");
+        engine_publish(eng, ev);
+    }
+    free(ev);
+    return 0;
+}
