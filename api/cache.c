@@ -76,8 +76,7 @@ api_cache_delete(struct api_request *req)
     if (rc == 0 && user && strcmp(user, req->who.user) != 0 && !req->who.admin)
         rc = of_error_set(&err, OF_E(FORBIDDEN), "only an admin may delete for another user");
     if (rc == 0)
-        rc = of_engine_cache_delete(req->eng, paths, n, allow_dirty, user ? user : req->who.user,
-                                    &job, &err);
+        rc = of_engine_cache_delete(req->eng, paths, n, allow_dirty, req->who.user, &job, &err);
     json_decref(body);
     if (rc < 0)
         return api_reply_error(req, &err);

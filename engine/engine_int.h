@@ -141,6 +141,8 @@ int engine_job_submit(struct of_engine *eng, const char *kind, const char *user,
                       void *arg, void (*free_arg)(void *arg), int64_t *ret_id,
                       struct of_error *reterr);
 int64_t engine_job_id(const struct job *job);
+/* The sentence a failed job reports (else the error's title). */
+void engine_job_message(struct of_engine *eng, struct job *job, const char *message);
 /* Has an abort been asked for? Checked by the work at each item boundary. */
 int engine_job_aborted(const struct job *job);
 /* Add to the job's progress counters (deltas); published and persisted now and then. */

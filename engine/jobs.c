@@ -148,7 +148,7 @@ run_one(struct of_engine *eng, struct job *j)
         set_state(eng, j, "aborted", OF_E(ABORTED),
                   "aborted on request; a rerun completes the rest");
     else if (rc < 0)
-        set_state(eng, j, "failed", rc, of_error_title(rc));
+        set_state(eng, j, "failed", rc, j->rec.message[0] ? NULL : of_error_title(rc));
     else
         set_state(eng, j, "succeeded", 0, NULL);
     (void)err;
@@ -267,6 +267,14 @@ engine_job_submit(struct of_engine *eng, const char *kind, const char *user, job
     pthread_cond_signal(&r->wake);
     pthread_mutex_unlock(&r->lock);
     return 0;
+}
+
+void
+engine_job_message(struct of_engine *eng, struct job *job, const char *message)
+{
+    pthread_mutex_lock(&eng->jobs.lock);
+    snprintf(job->rec.message, sizeof(job->rec.message), "%s", message);
+    pthread_mutex_unlock(&eng->jobs.lock);
 }
 
 int64_t

@@ -789,4 +789,3 @@ out_unlock:
         *ret_more = more;
     return rc;
 }
-

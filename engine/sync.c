@@ -502,8 +502,10 @@ sync_job_run(struct of_engine *eng, struct job *job, void *arg)
         if (seen)
             continue;
         int r = sync_share(ctx, server, share);
-        if (r < 0 && rc == 0)
+        if (r < 0 && rc == 0) {
             rc = r;
+            engine_job_message(eng, job, ctx->err.detail);
+        }
         if (r < 0)
             of_log_info("sync %lld: %s: %s", (long long)engine_job_id(job), root, ctx->err.detail);
     }

@@ -126,7 +126,14 @@ push(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error 
     rc = of_content_open_read(op->eng->content, it->content, &fd, reterr);
     if (rc < 0)
         return rc;
-    const char *if_match = create ? "" : it->original.etag;
+    /*
+     * A conflict settled for the client overwrites the server version the
+     * plan saw, never a newer one; otherwise the server must still be at
+     * the version of the last sync.
+     */
+    const char *if_match = e->res.conflict && e->in.remote.exists ? e->in.remote.etag
+                           : create                               ? ""
+                                                                  : it->original.etag;
     rc = op->share->be->ops->write(op->share->be, op->rel, fd, if_match, &st, reterr);
     close(fd);
     if (rc == OF_E(PRECONDITION))
@@ -207,7 +214,9 @@ delete_server(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct 
         return 0;
     int rc;
     if (it->type == OF_ITEM_FILE) {
-        rc = op->share->be->ops->remove(op->share->be, op->rel, it->original.etag, reterr);
+        rc = op->share->be->ops->remove(op->share->be, op->rel,
+                                        e->res.conflict ? e->in.remote.etag : it->original.etag,
+                                        reterr);
         if (rc == OF_E(PRECONDITION))
             return as_conflict(ctx, e, OF_SYNC_DeletedOnClient_FileChangedOnServer, reterr);
     } else {
@@ -236,8 +245,9 @@ sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
     struct of_item *it = &op->item;
     struct of_stat st;
     int rc;
-    if (op->have_item && of_item_dirty(it))
-        return 0; /* changed offline meanwhile: the next sync reconciles it */
+    /* Changed offline meanwhile: the next sync reconciles it, unless a conflict was settled. */
+    if (op->have_item && of_item_dirty(it) && !e->res.conflict)
+        return 0;
     int want_dir = e->in.remote.is_dir;
     if (op->have_item && (it->type != OF_ITEM_FILE) != want_dir) {
         /* A ghost of the other kind holds no user data: replace it. */
@@ -301,7 +311,8 @@ delete_client(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct 
     struct of_item *it = &op->item;
     if (!op->have_item)
         return 0;
-    int dirty = of_item_dirty(it);
+    /* A conflict settled for the server discards the offline change on purpose. */
+    int dirty = e->res.conflict ? 0 : of_item_dirty(it);
     if (!dirty && it->type != OF_ITEM_FILE)
         of_store_item_scan(ctx->eng->store, it->path, 0, "", SIZE_MAX, find_dirty, &dirty, NULL,
                            NULL);

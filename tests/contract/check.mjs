@@ -14,7 +14,7 @@
 // DIR is a scratch directory (the daemon's --web-dir must be DIR/web).
 // Prints one line per check and, last, "N passed, M failed".
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -490,7 +490,7 @@ await check('the embedded spec is this file', {
 
 // Every secured operation refuses a request without a token.
 const sample = {
-    server: 'srv', share: 'docs', path: 'srv/docs/a.txt', file: 'app.js',
+    server: 'srv', share: 'docs', path: 'srv/docs/a.txt', file: 'app.js', id: '1',
 };
 for (const op of ops) {
     const sec = op.op.security ?? spec.security;
@@ -1166,6 +1166,607 @@ await check('', { path: '/web/missing.js', token: null, expect: { status: 404, c
 await check('dot file', { path: '/web/.hidden', token: null, expect: { status: 404, code: 'no-such-endpoint', specRejects: true } });
 await check('subdirectory', { path: '/web/a/b.js', token: null, expect: { status: 404, code: 'no-such-endpoint' } });
 
+// Sync, jobs, conflicts, and changes to the cache alone. Their own server, sy:
+// main (conflicts, cache delete and rename), mass (a mass deletion held for
+// confirmation) and big (a sync long enough to abort).
+
+// Requests that only wait for the daemon (polling): not checks themselves.
+async function raw(method, path, json, token = 'admin') {
+    const headers = { Authorization: `Bearer ${tokens[token]}` };
+    let body;
+    if (json !== undefined) {
+        body = JSON.stringify(json);
+        headers['Content-Type'] = 'application/json';
+        headers['Content-Length'] = Buffer.byteLength(body);
+    }
+    const res = await send({ method, path, headers, body });
+    let doc;
+    try { doc = JSON.parse(res.body.toString('utf8')); } catch { /* not JSON */ }
+    return { ...res, doc };
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Poll fn until it returns something truthy; undefined after ms (reported as a failed check).
+async function until(what, fn, ms = 20000) {
+    const end = Date.now() + ms;
+    for (;;) {
+        const v = await fn().catch(() => undefined);
+        if (v) return v;
+        if (Date.now() > end) {
+            report(`wait for ${what}`, [`not within ${ms / 1000} s`]);
+            return undefined;
+        }
+        await sleep(50);
+    }
+}
+const ENDED = ['succeeded', 'failed', 'aborted', 'interrupted'];
+const jobEnded = (id) => until(`job ${id} to end`, async () => {
+    const r = await raw('GET', `/api/v1/jobs/${id}`);
+    return r.doc && ENDED.includes(r.doc.state) ? r.doc : undefined;
+});
+const jobLocation = (r, d) => want(r.headers.location === `/api/v1/jobs/${d.id}`, `Location ${r.headers.location} for job ${d.id}`);
+const onServer = (rel) => (existsSync(join(shares, 'sy', rel)) ? readFileSync(join(shares, 'sy', rel), 'utf8') : undefined);
+
+const sy = join(shares, 'sy');
+mkdirSync(join(sy, 'main', 'dir'), { recursive: true });
+mkdirSync(join(sy, 'mass'), { recursive: true });
+mkdirSync(join(sy, 'big'), { recursive: true });
+const first = (n) => `${n} as first synced\n`;
+const mainFiles = ['c1.txt', 'c2.txt', 'c3.txt', 'c4.txt', 'gone.txt', 'r1.txt', 'r2.txt', 'x1.txt', 'x2.txt', 'x3.txt', 'x4.txt'];
+for (const n of mainFiles) writeFileSync(join(sy, 'main', n), first(n));
+writeFileSync(join(sy, 'main', 'dir', 'd.txt'), first('d.txt'));
+for (let i = 1; i <= 12; i++) writeFileSync(join(sy, 'mass', `m${i}.txt`), `m${i}\n`);
+writeFileSync(join(sy, 'mass', 'keep.txt'), 'keep\n');
+const BIG = 800;
+for (let i = 1; i <= BIG; i++) writeFileSync(join(sy, 'big', `b${i}.txt`), `big file ${i}\n`);
+for (const s of ['main', 'mass', 'big'])
+    await check('for the sync checks', {
+        method: 'POST', path: '/api/v1/shares', json: { server: 'sy', share: s, remote: remote(`sy/${s}`), cachingMode: 'auto' },
+        expect: { status: 201 },
+    });
+
+// POST /sync
+const s1 = await check('', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main'] }, expect: { status: 202, op: 'syncStart' },
+    verify: (r, d) => [...jobLocation(r, d), ...want(d.kind === 'sync' && d.createdBy === 'admin', JSON.stringify(d))],
+});
+const job1 = s1?.doc?.id ?? 0;
+await jobEnded(job1);
+await check('a finished sync', {
+    path: `/api/v1/jobs/${job1}`, expect: { status: 200, op: 'jobsGet' },
+    verify: (r, d) => want(d.state === 'succeeded' && d.endedAt !== null && d.results.some((i) =>
+        i.path === '//sy/main/dir/d.txt' && i.operation === 'createClientCopy' && i.syncState === 'NoClientCopy_FileOnServer'),
+    JSON.stringify(d).slice(0, 400)),
+});
+await check('a finished sync', { method: 'HEAD', path: `/api/v1/jobs/${job1}`, expect: { status: 200 } });
+await check('wait, every option', {
+    method: 'POST', path: '/api/v1/sync',
+    json: {
+        paths: ['//sy/main', '//sy/mass'], in: true, out: true, fillSparse: true, pinNewFiles: false,
+        skipSuspended: false, noNewFilesOut: false, conflict: 'ask', wait: true,
+    },
+    expect: { status: 200 },
+    verify: (r, d) => [
+        ...want(r.headers.location === undefined, `Location ${r.headers.location} on a 200`),
+        ...want(d.state === 'succeeded' && d.results.length > 0 && d.results.every((i) => i.result === 'ok') &&
+            d.results.some((i) => i.path === '//sy/main/c1.txt' && i.operation === 'fill'), JSON.stringify(d).slice(0, 400)),
+    ],
+});
+await check('wait, out only, a file', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main/c1.txt'], in: false, conflict: 'abort', wait: true },
+    expect: { status: 200 }, verify: (r, d) => want(d.state === 'succeeded', JSON.stringify(d).slice(0, 300)),
+});
+await check('user token, wait', {
+    method: 'POST', path: '/api/v1/sync', token: 'user', json: { paths: ['//sy/main/dir'], wait: true },
+    expect: { status: 200 }, verify: (r, d) => want(d.createdBy === 'bob' && d.state === 'succeeded', JSON.stringify(d).slice(0, 300)),
+});
+await check('no paths', { method: 'POST', path: '/api/v1/sync', json: {}, expect: { status: 400, code: 'invalid-field', specRejects: true } });
+await check('empty paths', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: [] }, expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('paths not an array', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: '//sy/main' }, expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('a path not a string', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: [7] }, expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('257 paths', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: Array(257).fill('//sy/main') },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('a server', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy'] }, expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('not a UNC path', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['sy/main'] }, expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('dot-dot segment', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main/../x'] },
+    expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('path over 4096 bytes', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: [`//${longPath}`] },
+    expect: { status: 414, code: 'uri-too-long', specRejects: true },
+});
+await check('not cached', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main', '//sy/main/nothere'] }, expect: { status: 404, code: 'not-found' },
+});
+await check('no such share', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/nosuch'] }, expect: { status: 404, code: 'not-found' },
+});
+await check('neither in nor out', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main'], in: false, out: false },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('unknown policy', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main'], conflict: 'sometimes' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('not a boolean', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main'], wait: 'yes' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('unknown field', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main'], recursive: true },
+    expect: { status: 400, code: 'unknown-field', specRejects: true },
+});
+await check('malformed JSON', {
+    method: 'POST', path: '/api/v1/sync', json: '{"paths": [', expect: { status: 400, code: 'malformed-json', specRejects: true },
+});
+await check('text/plain body', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main'] }, headers: { 'Content-Type': 'text/plain' },
+    expect: { status: 415, code: 'unsupported-media-type', specRejects: true },
+});
+await check('Content-Length over 1 MiB', {
+    method: 'POST', path: '/api/v1/sync', declaredLength: 2 * MiB, headers: { 'Content-Type': 'application/json' },
+    expect: { status: 413, code: 'payload-too-large' },
+});
+
+// Jobs
+await check('', {
+    path: '/api/v1/jobs', expect: { status: 200, op: 'jobsList' },
+    verify: (r, d) => want(d.jobs.some((j) => j.id === job1) && d.jobs.every((j, i) => i === 0 || d.jobs[i - 1].id > j.id),
+        `ids ${d.jobs.map((j) => j.id)}`),
+});
+await check('', { method: 'HEAD', path: '/api/v1/jobs', expect: { status: 200 } });
+await check('user token', { path: '/api/v1/jobs', token: 'user', expect: { status: 200 } });
+await check('a page', {
+    path: `/api/v1/jobs?before=${job1 + 1}&limit=1`, expect: { status: 200 },
+    verify: (r, d) => want(d.jobs.length === 1 && d.jobs[0].id === job1, `ids ${d.jobs.map((j) => j.id)}`),
+});
+await check('before the first', {
+    path: '/api/v1/jobs?before=1&limit=1000', expect: { status: 200 }, verify: (r, d) => want(d.jobs.length === 0, `${d.jobs.length} jobs`),
+});
+await check('from the newest', { path: '/api/v1/jobs?before=0', expect: { status: 200 } });
+await check('limit 0', { path: '/api/v1/jobs?limit=0', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('limit 1001', { path: '/api/v1/jobs?limit=1001', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('limit abc', { path: '/api/v1/jobs?limit=abc', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('before -1', { path: '/api/v1/jobs?before=-1', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('before 1.5', { path: '/api/v1/jobs?before=1.5', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('', { path: '/api/v1/jobs/999999', expect: { status: 404, code: 'not-found' } });
+await check('id 0', { path: '/api/v1/jobs/0', expect: { status: 404, code: 'not-found' } });
+await check('id not a number', { path: '/api/v1/jobs/abc', expect: { status: 404, code: 'not-found', specRejects: true } });
+
+// Abort: a sync that fetches BIG files runs for a while; the abort stops it between items.
+const sb = await check('a long sync', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/big'], fillSparse: true }, expect: { status: 202 },
+    verify: jobLocation,
+});
+const bigJob = sb?.doc?.id ?? 0;
+await check('while it runs', {
+    method: 'DELETE', path: `/api/v1/jobs/${bigJob}`, expect: { status: 202, op: 'jobsAbort' },
+    verify: (r, d) => want(d.id === bigJob && ['queued', 'running'].includes(d.state), `state ${d.state}`),
+});
+await jobEnded(bigJob);
+await check('aborted', {
+    path: `/api/v1/jobs/${bigJob}`, expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'aborted' && d.error?.code === 'aborted' && d.results.length < BIG,
+        `state ${d.state}, error ${JSON.stringify(d.error)}, ${d.results.length} results`),
+});
+await check('already ended', { method: 'DELETE', path: `/api/v1/jobs/${bigJob}`, expect: { status: 409, code: 'conflict' } });
+await check('already ended', { method: 'DELETE', path: `/api/v1/jobs/${job1}`, expect: { status: 409, code: 'conflict' } });
+await check('', { method: 'DELETE', path: '/api/v1/jobs/999999', expect: { status: 404, code: 'not-found' } });
+await check('id not a number', { method: 'DELETE', path: '/api/v1/jobs/x1', expect: { status: 404, code: 'not-found', specRejects: true } });
+
+// Cache rename: the cache only, the server keeps its names.
+await check('', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: '//sy/main/r1-moved.txt' },
+    expect: { status: 200, op: 'cacheRename' },
+    verify: (r, d) => [
+        ...want(d.path === '//sy/main/r1-moved.txt' && d.type === 'file' && d.parent === '//sy/main', JSON.stringify(d).slice(0, 200)),
+        ...want(onServer('main/r1.txt') === first('r1.txt') && onServer('main/r1-moved.txt') === undefined, 'the server changed'),
+    ],
+});
+await check('moved', { path: '/api/v1/items/sy/main/r1.txt', expect: { status: 404, code: 'not-found' } });
+await check('onto a cached item', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1-moved.txt', to: '//sy/main/r2.txt' },
+    expect: { status: 409, code: 'already-exists' },
+});
+await check('replace', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1-moved.txt', to: '//sy/main/r2.txt', replace: true },
+    expect: { status: 200 }, verify: (r, d) => want(d.path === '//sy/main/r2.txt', d.path),
+});
+await check('user token, back', {
+    method: 'POST', path: '/api/v1/cache/rename', token: 'user', json: { from: '//sy/main/r2.txt', to: '//sy/main/r1.txt', replace: false },
+    expect: { status: 200 }, verify: (r, d) => want(d.path === '//sy/main/r1.txt', d.path),
+});
+await check('not cached', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r2.txt', to: '//sy/main/r3.txt' },
+    expect: { status: 404, code: 'not-found' },
+});
+await check('parent missing', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: '//sy/main/nodir/r1.txt' },
+    expect: { status: 409, code: 'parent-missing' },
+});
+await check('another share', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: '//sy/mass/r1.txt' },
+    expect: { status: 400, code: 'invalid-field' },
+});
+await check('below itself', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/dir', to: '//sy/main/dir/inner' },
+    expect: { status: 400, code: 'invalid-field' },
+});
+await check('a share root', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main', to: '//sy/main2' },
+    expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('not a UNC path', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: 'r9.txt' },
+    expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('path over 4096 bytes', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: `//${longPath}` },
+    expect: { status: 414, code: 'uri-too-long', specRejects: true },
+});
+await check('no to', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('not a boolean', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: '//sy/main/r9.txt', replace: 'no' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('unknown field', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: '//sy/main/r9.txt', force: true },
+    expect: { status: 400, code: 'unknown-field', specRejects: true },
+});
+await check('malformed JSON', {
+    method: 'POST', path: '/api/v1/cache/rename', json: '{"from" "x"}', expect: { status: 400, code: 'malformed-json', specRejects: true },
+});
+await check('text/plain body', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: '//sy/main/r9.txt' },
+    headers: { 'Content-Type': 'text/plain' }, expect: { status: 415, code: 'unsupported-media-type', specRejects: true },
+});
+await check('Content-Length over 1 MiB', {
+    method: 'POST', path: '/api/v1/cache/rename', declaredLength: 2 * MiB, headers: { 'Content-Type': 'application/json' },
+    expect: { status: 413, code: 'payload-too-large' },
+});
+
+// Cache delete: the cache only, the server keeps the files.
+const d1 = await check('', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/x1.txt'] }, expect: { status: 202, op: 'cacheDelete' },
+    verify: (r, d) => [...jobLocation(r, d), ...want(d.kind === 'delete' && d.createdBy === 'admin', JSON.stringify(d))],
+});
+await jobEnded(d1?.doc?.id ?? 0);
+await check('removed from the cache', { path: '/api/v1/items/sy/main/x1.txt', expect: { status: 404, code: 'not-found' } });
+await check('kept on the server', {
+    path: '/api/v1/files/sy/main/x1.txt', expect: { status: 200 }, verify: (r) => want(r.body.toString() === first('x1.txt'), 'wrong bytes'),
+});
+await check('wait, a file and a directory', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/x2.txt', '//sy/main/dir'], wait: true, allowDirty: false },
+    expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'succeeded' && d.results.length === 2 && d.results.every((i) =>
+        i.result === 'ok' && i.operation === 'deleteClientCopy' && i.syncState === null), JSON.stringify(d).slice(0, 400)),
+});
+await check('user token, for itself', {
+    method: 'POST', path: '/api/v1/cache/delete', token: 'user', json: { paths: ['//sy/main/x3.txt'], user: 'bob', wait: true },
+    expect: { status: 200 }, verify: (r, d) => want(d.state === 'succeeded' && d.createdBy === 'bob', JSON.stringify(d).slice(0, 300)),
+});
+await check('user token, for another user', {
+    method: 'POST', path: '/api/v1/cache/delete', token: 'user', json: { paths: ['//sy/main/x4.txt'], user: 'admin' },
+    expect: { status: 403, code: 'forbidden' },
+});
+await check('admin, for another user', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/x4.txt'], user: 'bob', wait: true },
+    expect: { status: 200 }, verify: (r, d) => want(d.state === 'succeeded' && d.createdBy === 'bob', JSON.stringify(d).slice(0, 300)),
+});
+await check('not cached', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/c1.txt', '//sy/main/x2.txt'] },
+    expect: { status: 404, code: 'not-found' },
+});
+await check('nothing queued for a refused request', {
+    path: '/api/v1/items/sy/main/c1.txt', expect: { status: 200 },
+});
+await check('a share root', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main'] }, expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('a server', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy'] }, expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('dot segment', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/./c1.txt'] },
+    expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('path over 4096 bytes', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: [`//${longPath}`] },
+    expect: { status: 414, code: 'uri-too-long', specRejects: true },
+});
+await check('empty paths', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: [] }, expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('1025 paths', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: Array(1025).fill('//sy/main/c1.txt') },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('a path not a string', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: [null] }, expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('not a boolean', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/c1.txt'], allowDirty: 1 },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('user not a string', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/c1.txt'], user: 7 },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('unknown field', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/c1.txt'], recursive: true },
+    expect: { status: 400, code: 'unknown-field', specRejects: true },
+});
+await check('malformed JSON', {
+    method: 'POST', path: '/api/v1/cache/delete', json: '{"paths":', expect: { status: 400, code: 'malformed-json', specRejects: true },
+});
+await check('text/plain body', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/c1.txt'] }, headers: { 'Content-Type': 'text/plain' },
+    expect: { status: 415, code: 'unsupported-media-type', specRejects: true },
+});
+await check('Content-Length over 1 MiB', {
+    method: 'POST', path: '/api/v1/cache/delete', declaredLength: 2 * MiB, headers: { 'Content-Type': 'application/json' },
+    expect: { status: 413, code: 'payload-too-large' },
+});
+
+// Offline: changes made in the cache while the server changes the same files.
+await check('for the conflicts', {
+    method: 'PUT', path: '/api/v1/connection/sy/main', json: { state: 'offline' }, expect: { status: 200 },
+});
+await check('an offline share: the job fails', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/main'], wait: true }, expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'failed' && d.error?.code === 'share-unavailable' && d.results.length === 0,
+        JSON.stringify(d).slice(0, 400)),
+});
+await check('dirty', { method: 'PUT', path: '/api/v1/files/sy/main/dirty.txt', raw: 'offline only\n', expect: { status: 201 } });
+await check('dirty', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/dirty.txt'] }, expect: { status: 409, code: 'conflict' },
+});
+await check('replace a dirty item', {
+    method: 'POST', path: '/api/v1/cache/rename', json: { from: '//sy/main/r1.txt', to: '//sy/main/dirty.txt', replace: true },
+    expect: { status: 409, code: 'conflict' },
+});
+await check('dirty, allowDirty', {
+    method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/dirty.txt'], allowDirty: true, wait: true },
+    expect: { status: 200 }, verify: (r, d) => want(d.state === 'succeeded' && d.results[0]?.result === 'ok', JSON.stringify(d).slice(0, 300)),
+});
+const local = (n) => `${n} changed offline\n`;
+const theirs = (n) => `${n} changed on the server meanwhile, longer\n`;
+for (const n of ['c1.txt', 'c2.txt', 'c3.txt', 'c4.txt'])
+    await check('changed offline', { method: 'PUT', path: `/api/v1/files/sy/main/${n}`, raw: local(n), expect: { status: 200 } });
+await check('deleted offline', { method: 'DELETE', path: '/api/v1/files/sy/main/gone.txt', expect: { status: 200 } });
+await sleep(20);
+for (const n of ['c1.txt', 'c2.txt', 'c3.txt', 'c4.txt', 'gone.txt']) writeFileSync(join(sy, 'main', n), theirs(n));
+await check('back online: a background sync records the conflicts', {
+    method: 'PUT', path: '/api/v1/connection/sy/main', json: { state: 'online' }, expect: { status: 200 },
+});
+await until('the background sync to record 5 conflicts', async () =>
+    (await raw('GET', '/api/v1/conflicts?under=//sy/main')).doc?.conflicts?.length >= 5);
+
+// Conflicts
+const cl = await check('', {
+    path: '/api/v1/conflicts?under=//sy/main', expect: { status: 200, op: 'conflictsList' },
+    verify: (r, d) => {
+        const st = Object.fromEntries(d.conflicts.map((c) => [c.path.split('/').pop(), c.syncState]));
+        return [
+            ...want(d.conflicts.length === 5 && d.conflicts.every((c) => c.kind === 'item'), JSON.stringify(d).slice(0, 400)),
+            ...want(['c1.txt', 'c2.txt', 'c3.txt', 'c4.txt'].every((n) => st[n] === 'FileChangedOnClient_ChangedOnServer') &&
+                st['gone.txt'] === 'DeletedOnClient_FileChangedOnServer', JSON.stringify(st)),
+            ...want(d.conflicts.every((c, i) => i === 0 || d.conflicts[i - 1].path < c.path), 'not in path order'),
+        ];
+    },
+});
+const cid = (n) => cl?.doc?.conflicts?.find((c) => c.path === `//sy/main/${n}`)?.id ?? 999990;
+await check('all', {
+    path: '/api/v1/conflicts', expect: { status: 200 }, verify: (r, d) => want(d.conflicts.length >= 5, `${d.conflicts.length}`),
+});
+await check('', { method: 'HEAD', path: '/api/v1/conflicts', expect: { status: 200 } });
+await check('user token', { path: '/api/v1/conflicts?under=//sy', token: 'user', expect: { status: 200 } });
+await check('at a file', {
+    path: '/api/v1/conflicts?under=//sy/main/c1.txt', expect: { status: 200 },
+    verify: (r, d) => want(d.conflicts.length === 1 && d.conflicts[0].id === cid('c1.txt'), JSON.stringify(d).slice(0, 200)),
+});
+await check('a path with none', {
+    path: '/api/v1/conflicts?under=//sy/nothere', expect: { status: 200 }, verify: (r, d) => want(d.conflicts.length === 0, 'not empty'),
+});
+await check('under not a path', { path: '/api/v1/conflicts?under=sy', expect: { status: 400, code: 'invalid-path', specRejects: true } });
+await check('under a dot-dot', {
+    path: '/api/v1/conflicts?under=//sy/%2E%2E', expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('under over 4096 bytes', {
+    path: `/api/v1/conflicts?under=//${longPath}`, expect: { status: 414, code: 'uri-too-long', specRejects: true },
+});
+
+const resolve = (id) => `/api/v1/conflicts/${id}/resolve`;
+await check('no resolution', { method: 'POST', path: resolve(cid('c1.txt')), json: {}, expect: { status: 400, code: 'invalid-field', specRejects: true } });
+await check('unknown resolution', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: { resolution: 'keepBoth' }, expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('newName without keepAll', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: { resolution: 'keepLocal', newName: 'x.txt' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('newName not a name', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: { resolution: 'keepAll', newName: 'a/b.txt' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('newName not a string', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: { resolution: 'keepAll', newName: 5 },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('unknown field', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: { resolution: 'keepAll', why: 'x' },
+    expect: { status: 400, code: 'unknown-field', specRejects: true },
+});
+await check('malformed JSON', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: '{"resolution":}', expect: { status: 400, code: 'malformed-json', specRejects: true },
+});
+await check('text/plain body', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: { resolution: 'keepAll' }, headers: { 'Content-Type': 'text/plain' },
+    expect: { status: 415, code: 'unsupported-media-type', specRejects: true },
+});
+await check('Content-Length over 1 MiB', {
+    method: 'POST', path: resolve(cid('c1.txt')), declaredLength: 2 * MiB, headers: { 'Content-Type': 'application/json' },
+    expect: { status: 413, code: 'payload-too-large' },
+});
+await check('', { method: 'POST', path: resolve(999999), json: { resolution: 'keepAll' }, expect: { status: 404, code: 'not-found' } });
+await check('id not a number', {
+    method: 'POST', path: resolve('c1'), json: { resolution: 'keepAll' }, expect: { status: 404, code: 'not-found', specRejects: true },
+});
+await check('confirmDelete on an item record', {
+    method: 'POST', path: resolve(cid('gone.txt')), json: { resolution: 'confirmDelete' }, expect: { status: 409, code: 'conflict' },
+});
+await check('keepAll with no local copy to keep', {
+    method: 'POST', path: resolve(cid('gone.txt')), json: { resolution: 'keepAll' }, expect: { status: 409, code: 'conflict' },
+});
+await check('the record stays', {
+    path: '/api/v1/conflicts?under=//sy/main/gone.txt', expect: { status: 200 },
+    verify: (r, d) => want(d.conflicts.length === 1, `${d.conflicts.length} records`),
+});
+await check('keepAll, newName', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: { resolution: 'keepAll', newName: 'c1-mine.txt' },
+    expect: { status: 200, op: 'conflictsResolve' },
+    verify: (r, d) => [
+        ...want(d.resolved === true && d.job?.state === 'succeeded' && d.job.results.some((i) => i.operation === 'keepAll'),
+            JSON.stringify(d).slice(0, 400)),
+        ...want(onServer('main/c1-mine.txt') === local('c1.txt') && onServer('main/c1.txt') === theirs('c1.txt'),
+            `server: c1-mine.txt ${JSON.stringify(onServer('main/c1-mine.txt'))}, c1.txt ${JSON.stringify(onServer('main/c1.txt'))}`),
+    ],
+});
+await check('resolved: the record is gone', {
+    method: 'POST', path: resolve(cid('c1.txt')), json: { resolution: 'keepAll' }, expect: { status: 404, code: 'not-found' },
+});
+await check('keepAll, a generated name', {
+    method: 'POST', path: resolve(cid('c2.txt')), json: { resolution: 'keepAll' }, expect: { status: 200 },
+    verify: (r, d) => {
+        const kept = readdirSync(join(sy, 'main')).filter((n) => /^c2 \(conflict \d{4}-\d{2}-\d{2} \d{6}\)\.txt$/.test(n));
+        return [
+            ...want(d.resolved === true && d.job?.state === 'succeeded', JSON.stringify(d).slice(0, 300)),
+            ...want(kept.length === 1 && onServer(`main/${kept[0]}`) === local('c2.txt') && onServer('main/c2.txt') === theirs('c2.txt'),
+                `server: ${kept.join()}`),
+        ];
+    },
+});
+// keepLocal: the client's version goes to the server. keepRemote: the server's replaces the
+// client's change in the cache. Either way the item is in sync afterwards.
+await check('keepLocal', {
+    method: 'POST', path: resolve(cid('c3.txt')), json: { resolution: 'keepLocal' }, expect: { status: 200 },
+    verify: (r, d) => [
+        ...want(d.resolved === true && d.job?.state === 'succeeded' &&
+            d.job.results.some((i) => i.path === '//sy/main/c3.txt' && i.operation === 'syncToServer' && i.result === 'ok'),
+        JSON.stringify(d).slice(0, 400)),
+        ...want(onServer('main/c3.txt') === local('c3.txt'), `server has ${JSON.stringify(onServer('main/c3.txt'))}`),
+    ],
+});
+await check('keepRemote', {
+    method: 'POST', path: resolve(cid('c4.txt')), json: { resolution: 'keepRemote' }, expect: { status: 200 },
+    verify: (r, d) => want(d.resolved === true && d.job?.state === 'succeeded', JSON.stringify(d).slice(0, 400)),
+});
+await check('after keepRemote the cache holds the server\'s version', {
+    path: '/api/v1/items/sy/main/c4.txt', expect: { status: 200 },
+    verify: (r, d) => want(!d.change.dirty && d.local.size === Buffer.byteLength(theirs('c4.txt')),
+        `change ${JSON.stringify(d.change)}, local size ${d.local.size}`),
+});
+await check('after keepRemote the cache holds the server\'s version', {
+    path: '/api/v1/files/sy/main/c4.txt', expect: { status: 200 },
+    verify: (r) => want(r.body.toString() === theirs('c4.txt'), `read ${JSON.stringify(r.body.toString())}`),
+});
+
+// A mass deletion: the sync deletes nothing and waits for a person.
+for (let i = 1; i <= 12; i++) rmSync(join(sy, 'mass', `m${i}.txt`));
+await check('12 of 13 files gone on the server', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/mass'], wait: true }, expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'failed' && d.error?.code === 'conflict' && d.results.length === 0, JSON.stringify(d).slice(0, 400)),
+});
+const md = await check('a massDelete record', {
+    path: '/api/v1/conflicts?under=//sy/mass', expect: { status: 200 },
+    verify: (r, d) => want(d.conflicts.length === 1 && d.conflicts[0].kind === 'massDelete' && d.conflicts[0].path === '//sy/mass' &&
+        d.conflicts[0].deletions === 12, JSON.stringify(d).slice(0, 400)),
+});
+const massId = md?.doc?.conflicts?.[0]?.id ?? 999991;
+await check('an item resolution on a massDelete record', {
+    method: 'POST', path: resolve(massId), json: { resolution: 'keepLatest' }, expect: { status: 409, code: 'conflict' },
+});
+await check('discard', {
+    method: 'POST', path: resolve(massId), json: { resolution: 'discard' }, expect: { status: 200 },
+    verify: (r, d) => want(d.resolved === true && d.job === null, JSON.stringify(d)),
+});
+await check('discarded: nothing deleted', {
+    path: '/api/v1/items?under=//sy/mass', expect: { status: 200 }, verify: (r, d) => want(d.items.length === 13, `${d.items.length} items`),
+});
+await check('again', {
+    method: 'POST', path: '/api/v1/sync', json: { paths: ['//sy/mass'], wait: true }, expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'failed' && d.error?.code === 'conflict', JSON.stringify(d).slice(0, 300)),
+});
+const md2 = await raw('GET', '/api/v1/conflicts?under=//sy/mass');
+await check('confirmDelete', {
+    method: 'POST', path: resolve(md2.doc?.conflicts?.[0]?.id ?? 999992), json: { resolution: 'confirmDelete' }, expect: { status: 200 },
+    verify: (r, d) => want(d.resolved === true && d.job?.state === 'succeeded' && d.job.results.length === 12 &&
+        d.job.results.every((i) => i.operation === 'deleteClientCopy' && i.result === 'ok'), JSON.stringify(d).slice(0, 400)),
+});
+await check('confirmed: deleted', {
+    path: '/api/v1/items?under=//sy/mass', expect: { status: 200 },
+    verify: (r, d) => want(d.items.map((i) => i.path).join() === '//sy/mass/keep.txt', `items ${d.items.map((i) => i.path)}`),
+});
+await check('a background sync ran', {
+    path: '/api/v1/jobs?limit=1000', expect: { status: 200 },
+    verify: (r, d) => want(d.jobs.some((j) => j.createdBy === 'background' && j.kind === 'sync'), 'no background job'),
+});
+
+// The event log: every page, oldest first, validated against the spec.
+const seen = [];
+{
+    let since = 0;
+    for (let page = 1; page <= 50; page++) {
+        const r = await check(page === 1 ? 'every page' : '', {
+            path: `/api/v1/events/log?since=${since}&limit=1000`, expect: { status: 200, op: 'eventsLog' },
+            verify: (res, d) => want(d.events.every((e, i) => e.id > (i ? d.events[i - 1].id : since)) &&
+                d.next === (d.events.length ? d.events[d.events.length - 1].id : since) && d.newest >= d.next && !d.dataLost,
+            `ids ${d.events[0]?.id}..${d.next} since ${since}, newest ${d.newest}, dataLost ${d.dataLost}`),
+        });
+        if (!r?.doc?.events?.length) break;
+        seen.push(...r.doc.events);
+        since = r.doc.next;
+    }
+    const has = (f) => seen.some(f);
+    report(`the event log holds what this check did (${seen.length} events)`, [
+        ...want(has((e) => e.type === 'SyncConflictRecAdded' && e.path === '//sy/main/c1.txt'), 'no SyncConflictRecAdded for //sy/main/c1.txt'),
+        ...want(has((e) => e.type === 'ItemRenamed' && e.oldPath === '//sy/main/r1.txt' && e.path === '//sy/main/r1-moved.txt'),
+            'no ItemRenamed from //sy/main/r1.txt'),
+        ...want(has((e) => e.type === 'ItemDeletedFromCache' && e.path === '//sy/main/x1.txt'), 'no ItemDeletedFromCache for //sy/main/x1.txt'),
+        ...want(has((e) => e.type === 'JobProgress' && e.jobId === bigJob && e.detail === 'aborted'), `no JobProgress 'aborted' for job ${bigJob}`),
+        ...want(has((e) => e.type === 'BackgroundSyncEnd'), 'no BackgroundSyncEnd'),
+    ]);
+}
+await check('', { method: 'HEAD', path: '/api/v1/events/log', expect: { status: 200 } });
+await check('user token, a page', {
+    path: '/api/v1/events/log?since=1&limit=2', token: 'user', expect: { status: 200 },
+    verify: (r, d) => want(d.events.length === 2 && d.events[0].id > 1 && d.next === d.events[1].id, JSON.stringify(d).slice(0, 300)),
+});
+await check('past the newest', {
+    path: '/api/v1/events/log?since=99999999', expect: { status: 200 },
+    verify: (r, d) => want(d.events.length === 0 && d.next === 99999999 && !d.dataLost, JSON.stringify(d)),
+});
+await check('since -1', { path: '/api/v1/events/log?since=-1', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('since abc', { path: '/api/v1/events/log?since=abc', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('limit 0', { path: '/api/v1/events/log?limit=0', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('limit 1001', { path: '/api/v1/events/log?limit=1001', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+
 // Methods and URLs the spec does not have
 await check('405', { method: 'DELETE', path: '/api/v1/cache', expect: { status: 405, code: 'method-not-allowed' } });
 await check('405', { method: 'POST', path: '/api/v1/health', token: null, expect: { status: 405, code: 'method-not-allowed' } });
@@ -1173,6 +1774,14 @@ await check('405', { method: 'PATCH', path: '/api/v1/files/srv/docs/a.txt', expe
 await check('405', { method: 'DELETE', path: '/api/v1/items', expect: { status: 405, code: 'method-not-allowed' } });
 await check('405', { method: 'POST', path: '/api/v1/connection/srv', json: {}, expect: { status: 405, code: 'method-not-allowed' } });
 await check('405', { method: 'PUT', path: '/', token: null, expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { method: 'PUT', path: '/api/v1/sync', json: {}, expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { method: 'POST', path: '/api/v1/events/log', json: {}, expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { method: 'POST', path: '/api/v1/jobs', json: {}, expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { method: 'PATCH', path: '/api/v1/jobs/1', json: {}, expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { method: 'DELETE', path: '/api/v1/conflicts', expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { path: '/api/v1/conflicts/1/resolve', expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { path: '/api/v1/cache/delete', expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { method: 'DELETE', path: '/api/v1/cache/rename', expect: { status: 405, code: 'method-not-allowed' } });
 await check('404', { path: '/api/v1/nope', expect: { status: 404, code: 'no-such-endpoint' } });
 await check('404', { path: '/api/v2/health', token: null, expect: { status: 404, code: 'no-such-endpoint' } });
 await check('404', { path: '/api/v1/shares/srv', expect: { status: 404, code: 'no-such-endpoint' } });
