@@ -95,14 +95,16 @@ of_config_load(struct of_config *cfg, const char *path, char *errbuf, size_t err
         return -1;
     }
     const char *listen = NULL, *data_dir = NULL, *web_dir = NULL, *level = NULL;
-    json_int_t threads = -1, max_json = -1, max_upload = -1, bg = -1, mdc = -1, mdp = -1;
+    json_int_t threads = -1, max_json = -1, max_upload = -1, bg = -1, mdc = -1, mdp = -1, ekc = -1,
+               eks = -1;
     json_t *shares = NULL;
-    if (json_unpack_ex(root, &jerr, JSON_STRICT,
-                       "{s?:s, s?:s, s?:s, s?:s, s?:I, s?:I, s?:I, s?:o, s?:I, s?:I, s?:I}",
-                       "listen", &listen, "dataDir", &data_dir, "webDir", &web_dir, "logLevel",
-                       &level, "threads", &threads, "maxJsonBody", &max_json, "maxUpload",
-                       &max_upload, "shares", &shares, "backgroundSyncSeconds", &bg,
-                       "massDeleteCount", &mdc, "massDeletePercent", &mdp) < 0) {
+    if (json_unpack_ex(
+            root, &jerr, JSON_STRICT,
+            "{s?:s, s?:s, s?:s, s?:s, s?:I, s?:I, s?:I, s?:o, s?:I, s?:I, s?:I, s?:I, s?:I}",
+            "listen", &listen, "dataDir", &data_dir, "webDir", &web_dir, "logLevel", &level,
+            "threads", &threads, "maxJsonBody", &max_json, "maxUpload", &max_upload, "shares",
+            &shares, "backgroundSyncSeconds", &bg, "massDeleteCount", &mdc, "massDeletePercent",
+            &mdp, "eventsKeepCount", &ekc, "eventsKeepSeconds", &eks) < 0) {
         snprintf(errbuf, errcap, "%s: %s", path, jerr.text);
         json_decref(root);
         return -1;
@@ -127,6 +129,10 @@ of_config_load(struct of_config *cfg, const char *path, char *errbuf, size_t err
         cfg->mass_delete_count = mdc;
     if (mdp > 0 && mdp <= 100)
         cfg->mass_delete_percent = mdp;
+    if (ekc > 0)
+        cfg->events_keep_count = ekc;
+    if (eks > 0)
+        cfg->events_keep_s = eks;
     int rc = shares ? load_shares(cfg, shares, errbuf, errcap) : 0;
     json_decref(root);
     return rc;

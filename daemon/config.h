@@ -26,6 +26,8 @@ struct of_config {
     int64_t background_sync_s; /* 0: the engine's default */
     int64_t mass_delete_count;
     int64_t mass_delete_percent;
+    int64_t events_keep_count;
+    int64_t events_keep_s;
     struct of_config_share *shares;
     size_t n_shares;
 };

@@ -90,7 +90,9 @@ serve(struct of_config *cfg)
     struct of_engine_config ecfg = {.data_dir = cfg->data_dir,
                                     .background_sync_s = cfg->background_sync_s,
                                     .mass_delete_count = cfg->mass_delete_count,
-                                    .mass_delete_percent = (int)cfg->mass_delete_percent};
+                                    .mass_delete_percent = (int)cfg->mass_delete_percent,
+                                    .events_keep_count = cfg->events_keep_count,
+                                    .events_keep_s = cfg->events_keep_s};
     struct of_engine *eng = NULL;
     struct of_api *api = NULL;
     struct of_error err = {0};

@@ -74,6 +74,9 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
         (cfg->background_sync_s > 0 ? cfg->background_sync_s : 300) * 1000000000LL;
     eng->mass_delete_count = cfg->mass_delete_count > 0 ? cfg->mass_delete_count : 1000;
     eng->mass_delete_percent = cfg->mass_delete_percent > 0 ? cfg->mass_delete_percent : 50;
+    eng->events_keep_count = cfg->events_keep_count > 0 ? cfg->events_keep_count : 100000;
+    eng->events_keep_ns =
+        (cfg->events_keep_s > 0 ? cfg->events_keep_s : 7LL * 24 * 3600) * 1000000000LL;
     int rc;
     if ((size_t)snprintf(eng->data_dir, sizeof(eng->data_dir), "%s", cfg->data_dir) >=
         sizeof(eng->data_dir) - 64) {

@@ -30,6 +30,8 @@ struct of_engine_config {
     int64_t background_sync_s; /* period of background sync; 0: the default (300) */
     int64_t mass_delete_count; /* a sync deleting more stops for confirmation (1000) */
     int mass_delete_percent;   /* ... or more than this share of a share's items (50) */
+    int64_t events_keep_count; /* the event log keeps at most this many events (100000) */
+    int64_t events_keep_s;     /* ... and none older than this (7 days) */
     /*
      * Open for a one-off tool (token create) beside a running daemon: no
      * orphan collection, no job recovery, no workers, no background sync.

@@ -90,6 +90,7 @@ struct of_engine {
     int64_t background_sync_ns;
     int64_t mass_delete_count;
     int mass_delete_percent;
+    int64_t events_keep_count, events_keep_ns;
     struct job_runner jobs;
     struct sync_bg bg;
     struct event_bus bus;

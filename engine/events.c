@@ -77,7 +77,7 @@ flush_locked(struct of_engine *eng)
     struct of_error err = {0};
     if (of_store_event_append(eng->store, batch, n, &err) < 0)
         of_log_warn("events: %zu event(s) not logged: %s", n, err.detail);
-    if (++bus->flushes % PRUNE_EVERY == 0)
+    if (++bus->flushes % PRUNE_EVERY == 1)
         of_store_event_prune(eng->store, bus->keep_count, of_now_ns() - bus->keep_ns, NULL);
     free(batch);
     pthread_mutex_lock(&bus->lock);
@@ -118,8 +118,8 @@ engine_events_start(struct of_engine *eng, struct of_error *reterr)
     pthread_mutex_init(&bus->flush_lock, NULL);
     pthread_cond_init(&bus->wake, NULL);
     bus->last_id = newest;
-    bus->keep_count = 100000;
-    bus->keep_ns = 7LL * 24 * 3600 * 1000000000;
+    bus->keep_count = eng->events_keep_count;
+    bus->keep_ns = eng->events_keep_ns;
     bus->running = 1;
     if (pthread_create(&bus->flusher, NULL, flusher, eng) != 0) {
         bus->running = 0;
