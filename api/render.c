@@ -69,25 +69,36 @@ api_render_item(const struct of_item_view *v)
 json_t *
 api_render_conn(const struct of_conn_info *ci)
 {
-    return json_pack("{s:s, s:o, s:b, s:o, s:o, s:o, s:n}", "state", of_conn_state_name(ci->state),
-                     "reason",
-                     ci->state == OF_CONN_OFFLINE ? json_string(of_offline_reason_name(ci->reason))
-                                                  : json_null(),
-                     "slow", ci->slow, "latencyMs",
-                     ci->latency_ms >= 0 ? json_integer(ci->latency_ms) : json_null(), "lastError",
-                     ci->last_error[0] ? json_string(ci->last_error) : json_null(), "lastChange",
-                     api_render_time(ci->last_change_ns), "nextProbeAt");
+    return json_pack(
+        "{s:s, s:o, s:b, s:o, s:o, s:o, s:o}", "state", of_conn_state_name(ci->state), "reason",
+        ci->state == OF_CONN_OFFLINE ? json_string(of_offline_reason_name(ci->reason))
+                                     : json_null(),
+        "slow", ci->slow, "latencyMs",
+        ci->latency_ms >= 0 ? json_integer(ci->latency_ms) : json_null(), "lastError",
+        ci->last_error[0] ? json_string(ci->last_error) : json_null(), "lastChange",
+        api_render_time(ci->last_change_ns), "nextProbeAt", api_render_time(ci->next_probe_ns));
 }
 
 json_t *
 api_render_share(const struct of_share_view *v)
 {
+    static const char *const auth_names[] = {"none", "basic", "digest", "bearer"};
     char path[2 * OF_SEGMENT_MAX + 4];
     snprintf(path, sizeof(path), "//%s/%s", v->rec.server, v->rec.share);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "server", v->rec.server, "share",
-                     v->rec.share, "path", path, "remote", v->rec.remote, "cachingMode",
-                     of_caching_mode_name(v->rec.caching_mode), "createdAt",
-                     api_render_time(v->rec.created_ns), "connection", api_render_conn(&v->conn));
+    /* The secret is never shown: only whether one is set. */
+    json_t *auth =
+        json_pack("{s:s, s:o, s:b}", "type",
+                  auth_names[(unsigned)v->rec.auth_type < 4 ? v->rec.auth_type : 0], "username",
+                  v->rec.username[0] ? json_string(v->rec.username) : json_null(), "secretSet",
+                  v->has_secret);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:b, s:i, s:b, s:i, s:o}", "server",
+                     v->rec.server, "share", v->rec.share, "path", path, "remote", v->rec.remote,
+                     "cachingMode", of_caching_mode_name(v->rec.caching_mode), "createdAt",
+                     api_render_time(v->rec.created_ns), "auth", auth, "caFile",
+                     v->rec.ca_file[0] ? json_string(v->rec.ca_file) : json_null(), "insecure",
+                     v->rec.insecure, "transfers", v->rec.transfers, "offlineOnSlowLink",
+                     v->rec.offline_on_slow, "slowLinkMs", v->rec.slow_ms, "connection",
+                     api_render_conn(&v->conn));
 }
 
 json_t *

@@ -20,6 +20,96 @@ parse_mode(json_t *body, int *ret_has, enum of_caching_mode *ret_mode, struct of
     return 0;
 }
 
+static int copy_field(char *dst, size_t cap, const char *src, const char *name,
+                      struct of_error *err);
+
+/*
+ * The connection fields of a share body: "auth" {type, username, password |
+ * token}, "caFile", "insecure", "transfers", "offlineOnSlowLink",
+ * "slowLinkMs". The has_* flags say which were given.
+ */
+static int
+parse_connection(json_t *body, struct of_share_patch *p, struct of_error *err)
+{
+    static const char *const types[] = {"none", "basic", "digest", "bearer"};
+    json_t *auth = json_object_get(body, "auth");
+    const char *ca = NULL;
+    int64_t transfers = 0, slow_ms = 0;
+    if (auth) {
+        const char *type = NULL, *user = NULL, *password = NULL, *token = NULL, *key;
+        json_t *v;
+        if (!json_is_object(auth))
+            return of_error_set(err, OF_E(BAD_FIELD), "'auth' is an object");
+        json_object_foreach(auth, key, v)
+        {
+            if (strcmp(key, "type") && strcmp(key, "username") && strcmp(key, "password") &&
+                strcmp(key, "token"))
+                return of_error_set(err, OF_E(UNKNOWN_FIELD), "unknown field 'auth.%.40s'", key);
+        }
+        if (api_json_string(auth, "type", 1, &type, err) < 0 ||
+            api_json_string(auth, "username", 0, &user, err) < 0 ||
+            api_json_string(auth, "password", 0, &password, err) < 0 ||
+            api_json_string(auth, "token", 0, &token, err) < 0)
+            return err->code;
+        p->auth_type = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(type, types[i]) == 0)
+                p->auth_type = i;
+        if (p->auth_type < 0)
+            return of_error_set(err, OF_E(BAD_FIELD), "auth.type is none, basic, digest or bearer");
+        if ((p->auth_type == OF_AUTH_BEARER) != (token != NULL) ||
+            (p->auth_type == OF_AUTH_BASIC || p->auth_type == OF_AUTH_DIGEST) != (password != NULL))
+            return of_error_set(err, OF_E(BAD_FIELD),
+                                "basic and digest take username and password; bearer takes token");
+        if (copy_field(p->username, sizeof(p->username), user ? user : "", "auth.username", err) <
+                0 ||
+            copy_field(p->secret, sizeof(p->secret),
+                       token      ? token
+                       : password ? password
+                                  : "",
+                       "auth secret", err) < 0)
+            return err->code;
+        p->has_auth = 1;
+    }
+    if (api_json_string(body, "caFile", 0, &ca, err) < 0 ||
+        api_json_bool(body, "insecure", 0, &p->insecure, err) < 0 ||
+        api_json_int(body, "transfers", 0, &transfers, err) < 0 ||
+        api_json_bool(body, "offlineOnSlowLink", 0, &p->offline_on_slow, err) < 0 ||
+        api_json_int(body, "slowLinkMs", 0, &slow_ms, err) < 0)
+        return err->code;
+    if (ca && copy_field(p->ca_file, sizeof(p->ca_file), ca, "caFile", err) < 0)
+        return err->code;
+    p->has_ca_file = ca != NULL;
+    p->has_insecure = json_object_get(body, "insecure") != NULL;
+    p->has_transfers = json_object_get(body, "transfers") != NULL;
+    p->has_offline_on_slow = json_object_get(body, "offlineOnSlowLink") != NULL;
+    p->has_slow_ms = json_object_get(body, "slowLinkMs") != NULL;
+    if (p->has_transfers && (transfers < 1 || transfers > 32))
+        return of_error_set(err, OF_E(BAD_FIELD), "transfers is 1 to 32");
+    if (p->has_slow_ms && (slow_ms < 0 || slow_ms > 600000))
+        return of_error_set(err, OF_E(BAD_FIELD), "slowLinkMs is 0 to 600000");
+    p->transfers = (int)transfers;
+    p->slow_ms = (int)slow_ms;
+    return 0;
+}
+
+/* Apply the connection fields of a patch to a new share record. */
+static void
+apply_connection(struct of_share_rec *r, const struct of_share_patch *p)
+{
+    if (p->has_auth) {
+        r->auth_type = p->auth_type;
+        memcpy(r->username, p->username, sizeof(r->username));
+        memcpy(r->secret, p->secret, sizeof(r->secret));
+    }
+    if (p->has_ca_file)
+        memcpy(r->ca_file, p->ca_file, sizeof(r->ca_file));
+    r->insecure = p->insecure;
+    r->transfers = p->has_transfers ? p->transfers : 4;
+    r->offline_on_slow = p->offline_on_slow;
+    r->slow_ms = p->slow_ms;
+}
+
 static int
 copy_field(char *dst, size_t cap, const char *src, const char *name, struct of_error *err)
 {
@@ -53,9 +143,13 @@ api_shares_list(struct api_request *req)
 enum MHD_Result
 api_shares_create(struct api_request *req)
 {
-    static const char *const fields[] = {"server", "share", "remote", "cachingMode", NULL};
+    static const char *const fields[] = {"server",      "share",     "remote",
+                                         "cachingMode", "auth",      "caFile",
+                                         "insecure",    "transfers", "offlineOnSlowLink",
+                                         "slowLinkMs",  NULL};
     struct of_error err = {0};
     struct of_share_rec rec = {0};
+    struct of_share_patch conn = {0};
     struct of_share_view view;
     const char *server, *share, *remote;
     int has_mode = 0;
@@ -69,7 +163,8 @@ api_shares_create(struct api_request *req)
         copy_field(rec.server, sizeof(rec.server), server, "server", &err) < 0 ||
         copy_field(rec.share, sizeof(rec.share), share, "share", &err) < 0 ||
         copy_field(rec.remote, sizeof(rec.remote), remote, "remote", &err) < 0 ||
-        of_engine_share_add(req->eng, &rec, &view, &err) < 0) {
+        parse_connection(body, &conn, &err) < 0 ||
+        (apply_connection(&rec, &conn), of_engine_share_add(req->eng, &rec, &view, &err) < 0)) {
         json_decref(body);
         return api_reply_error(req, &err);
     }
@@ -101,7 +196,9 @@ api_shares_get(struct api_request *req)
 enum MHD_Result
 api_shares_update(struct api_request *req)
 {
-    static const char *const fields[] = {"remote", "cachingMode", NULL};
+    static const char *const fields[] = {
+        "remote",    "cachingMode",       "auth",       "caFile", "insecure",
+        "transfers", "offlineOnSlowLink", "slowLinkMs", NULL};
     struct of_error err = {0};
     struct of_share_patch patch = {0};
     struct of_share_view view;
@@ -110,6 +207,7 @@ api_shares_update(struct api_request *req)
     if (api_json_body(req, fields, &body, &err) < 0 ||
         api_json_string(body, "remote", 0, &remote, &err) < 0 ||
         parse_mode(body, &patch.has_caching_mode, &patch.caching_mode, &err) < 0 ||
+        parse_connection(body, &patch, &err) < 0 ||
         (remote && copy_field(patch.remote, sizeof(patch.remote), remote, "remote", &err) < 0)) {
         json_decref(body);
         return api_reply_error(req, &err);

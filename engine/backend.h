@@ -118,6 +118,28 @@ struct of_backend {
     const struct of_backend_ops *ops;
 };
 
+enum of_auth { OF_AUTH_NONE = 0, OF_AUTH_BASIC, OF_AUTH_DIGEST, OF_AUTH_BEARER };
+
+/* How to reach a remote; all strings are borrowed for the duration of the open call. */
+struct of_backend_options {
+    enum of_auth auth;
+    const char *username;   /* basic, digest */
+    const char *secret;     /* the password, or the bearer token; never logged */
+    const char *ca_file;    /* PEM bundle to verify TLS with; NULL: the system's */
+    int insecure;           /* skip TLS verification: an explicit, logged opt-in */
+    int transfers;          /* transfers at once to this share (default 4) */
+    int timeout_ms;         /* a request that stalls this long fails (default 30000) */
+    int connect_timeout_ms; /* default 5000 */
+};
+
+/*
+ * of_backend_open_with - a backend for a remote URL with options (opts may be
+ * NULL for the defaults): "file:///abs/dir" gives the fs backend, "http://"
+ * and "https://" the webdav backend.
+ */
+int of_backend_open_with(const char *remote, const struct of_backend_options *opts,
+                         struct of_backend **ret_be, struct of_error *reterr);
+
 /*
  * of_backend_open - a backend for a remote URL: "file:///abs/dir" gives the fs
  * backend. Returns 0 and a new object in *ret_be (free with of_backend_free),
@@ -127,6 +149,13 @@ int of_backend_open(const char *remote, struct of_backend **ret_be, struct of_er
 
 /* NULL-safe destructor. */
 void of_backend_free(struct of_backend *be);
+
+/*
+ * Constructor of the webdav backend: url is the collection of the share
+ * ("https://host/dav/team"); opts as for of_backend_open_with (not NULL).
+ */
+int of_backend_webdav_open(const char *url, const struct of_backend_options *opts,
+                           struct of_backend **ret_be, struct of_error *reterr);
 
 /* Constructor of the fs backend: root is an absolute directory path. */
 int of_backend_fs_open(const char *root, struct of_backend **ret_be, struct of_error *reterr);

@@ -75,6 +75,10 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
     eng->mass_delete_count = cfg->mass_delete_count > 0 ? cfg->mass_delete_count : 1000;
     eng->mass_delete_percent = cfg->mass_delete_percent > 0 ? cfg->mass_delete_percent : 50;
     eng->events_keep_count = cfg->events_keep_count > 0 ? cfg->events_keep_count : 100000;
+    eng->prober.first_ns = (cfg->probe_first_ms > 0 ? cfg->probe_first_ms : 1000) * 1000000LL;
+    eng->prober.max_ns = (cfg->probe_max_s > 0 ? cfg->probe_max_s : 60) * 1000000000LL;
+    eng->prober.online_every_ns =
+        (cfg->probe_online_s > 0 ? cfg->probe_online_s : 30) * 1000000000LL;
     eng->events_keep_ns =
         (cfg->events_keep_s > 0 ? cfg->events_keep_s : 7LL * 24 * 3600) * 1000000000LL;
     int rc;
@@ -109,6 +113,8 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
         rc = engine_jobs_start(eng, reterr);
     if (rc == 0)
         rc = engine_sync_start_background(eng, reterr);
+    if (rc == 0)
+        rc = engine_conn_start(eng, reterr);
     if (rc < 0)
         goto out_free;
     *ret_eng = eng;
@@ -123,6 +129,7 @@ of_engine_free(struct of_engine *eng)
 {
     if (!eng)
         return;
+    engine_conn_stop(eng);
     engine_sync_stop_background(eng);
     engine_jobs_stop(eng);
     engine_shares_free(eng);

@@ -32,6 +32,9 @@ struct of_engine_config {
     int mass_delete_percent;   /* ... or more than this share of a share's items (50) */
     int64_t events_keep_count; /* the event log keeps at most this many events (100000) */
     int64_t events_keep_s;     /* ... and none older than this (7 days) */
+    int64_t probe_first_ms;    /* first probe of a share that went offline (1000) */
+    int64_t probe_max_s;       /* the backoff between probes grows to this cap (60) */
+    int64_t probe_online_s;    /* online shares are probed for latency this often (30) */
     /*
      * Open for a one-off tool (token create) beside a running daemon: no
      * orphan collection, no job recovery, no workers, no background sync.
@@ -224,11 +227,14 @@ struct of_conn_info {
     int slow;
     int64_t latency_ms; /* -1 when not measured */
     int64_t last_change_ns;
+    int64_t next_probe_ns; /* 0 when no probe is planned */
     char last_error[512];
 };
 
+/* A share as callers see it: rec.secret is always "" here; has_secret says if one is set. */
 struct of_share_view {
     struct of_share_rec rec;
+    int has_secret;
     struct of_conn_info conn;
 };
 
@@ -253,6 +259,16 @@ struct of_share_patch {
     char remote[1024];
     int has_caching_mode;
     enum of_caching_mode caching_mode;
+    int has_auth; /* auth_type, username, secret together */
+    int auth_type;
+    char username[256];
+    char secret[1024];
+    int has_ca_file;
+    char ca_file[1024];
+    int has_insecure, insecure;
+    int has_transfers, transfers;
+    int has_offline_on_slow, offline_on_slow;
+    int has_slow_ms, slow_ms;
 };
 int of_engine_share_update(struct of_engine *eng, const char *server, const char *share,
                            const struct of_share_patch *patch, struct of_share_view *ret_view,

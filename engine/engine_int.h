@@ -28,6 +28,9 @@ struct share_rt {
     enum of_offline_reason reason;
     int64_t last_change_ns;
     int64_t last_failure_ns;
+    /* the prober's bookkeeping (connection.c) */
+    int64_t next_probe_ns, backoff_ns, last_probe_ns;
+    int64_t latency_ms; /* of the last probe; 0 before the first */
     char last_error[512];
 };
 
@@ -93,6 +96,13 @@ struct of_engine {
     int64_t events_keep_count, events_keep_ns;
     struct job_runner jobs;
     struct sync_bg bg;
+    struct conn_prober {
+        pthread_mutex_t lock;
+        pthread_cond_t wake;
+        pthread_t thread;
+        int running, started;
+        int64_t first_ns, max_ns, online_every_ns;
+    } prober;
     struct event_bus bus;
     /* Recently checked tokens, so a request needs no store lookup to authenticate. */
     pthread_rwlock_t tokens_lock;
@@ -165,10 +175,27 @@ void engine_share_release(struct of_engine *eng, struct share_rt *s);
 
 /* Is the share online now? May probe a share that failed a while ago. */
 int engine_share_online(struct of_engine *eng, struct share_rt *s);
+/*
+ * Move a share to state (with reason and last error, may be NULL) and tell
+ * subscribers; a share forced offline by a user only leaves that for
+ * online. Never called with shares_lock held.
+ */
+void engine_share_set(struct of_engine *eng, struct share_rt *s, enum of_conn_state state,
+                      enum of_offline_reason reason, const char *error);
 /* A backend call failed with UNAVAILABLE: take the share offline (connection error). */
 void engine_share_failed(struct of_engine *eng, struct share_rt *s, const struct of_error *err);
 /* Snapshot of a share's connection state. */
 void engine_share_conn(struct of_engine *eng, struct share_rt *s, struct of_conn_info *ret);
+
+/* Backend options from a share record (strings borrowed from rec). */
+void engine_share_options(const struct of_share_rec *rec, struct of_backend_options *opts);
+/*
+ * connection.c: the prober. schedule(grow = 0) plans the first probe of a
+ * share that just failed; grow = 1 doubles the backoff up to the cap.
+ */
+void engine_conn_schedule(struct of_engine *eng, struct share_rt *s, int grow);
+int engine_conn_start(struct of_engine *eng, struct of_error *reterr);
+void engine_conn_stop(struct of_engine *eng);
 
 /* Load shares from the store and open their backends (engine open). */
 int engine_shares_load(struct of_engine *eng, struct of_error *reterr);

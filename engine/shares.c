@@ -14,9 +14,6 @@
 #include "log.h"
 #include "util.h"
 
-/* How long after a connection error a request may probe the share again. */
-#define REPROBE_NS (2LL * 1000000000)
-
 static const char *const mode_names[] = {"manual", "auto", "autoPrograms", "noCaching"};
 static const char *const state_names[] = {"unknown", "offline", "online", "transparentlyCached",
                                           "partlyTransparentlyCached"};
@@ -90,6 +87,46 @@ announce(struct of_engine *eng, struct share_rt *s, int was_online)
         engine_sync_share_online(eng, s->rec.server, s->rec.share);
 }
 
+void
+engine_share_options(const struct of_share_rec *rec, struct of_backend_options *opts)
+{
+    memset(opts, 0, sizeof(*opts));
+    opts->auth = (enum of_auth)rec->auth_type;
+    opts->username = rec->username;
+    opts->secret = rec->secret;
+    opts->ca_file = rec->ca_file[0] ? rec->ca_file : NULL;
+    opts->insecure = rec->insecure;
+    opts->transfers = rec->transfers > 0 ? rec->transfers : 4;
+    opts->timeout_ms = 30000;
+    opts->connect_timeout_ms = 5000;
+}
+
+/* Validate the connection fields of a share record; 0 or OF_E(BAD_FIELD). */
+static int
+check_options(struct of_share_rec *r, struct of_error *reterr)
+{
+    if (r->transfers == 0)
+        r->transfers = 4;
+    if (r->transfers < 1 || r->transfers > 32)
+        return of_error_set(reterr, OF_E(BAD_FIELD), "transfers is 1 to 32");
+    if (r->auth_type < OF_AUTH_NONE || r->auth_type > OF_AUTH_BEARER)
+        return of_error_set(reterr, OF_E(BAD_FIELD), "unknown auth type");
+    if ((r->auth_type == OF_AUTH_BASIC || r->auth_type == OF_AUTH_DIGEST) && !r->username[0])
+        return of_error_set(reterr, OF_E(BAD_FIELD), "basic and digest auth need a username");
+    if (r->auth_type != OF_AUTH_NONE && !r->secret[0])
+        return of_error_set(reterr, OF_E(BAD_FIELD), "auth needs a password or token");
+    if (r->slow_ms < 0 || r->slow_ms > 600000)
+        return of_error_set(reterr, OF_E(BAD_FIELD), "slowLinkMs is 0 to 600000");
+    if (r->ca_file[0] && r->ca_file[0] != '/')
+        return of_error_set(reterr, OF_E(BAD_FIELD), "caFile is an absolute path");
+    struct of_backend *probe_be = NULL;
+    struct of_backend_options opts;
+    engine_share_options(r, &opts);
+    int rc = of_backend_open_with(r->remote, &opts, &probe_be, reterr);
+    of_backend_free(probe_be);
+    return rc;
+}
+
 /* A runtime entry for rec, with its backend opened (or offline with the reason why not). */
 static struct share_rt *
 share_new(const struct of_share_rec *rec)
@@ -100,7 +137,9 @@ share_new(const struct of_share_rec *rec)
     s->rec = *rec;
     s->refs = 1;
     struct of_error err = {0};
-    if (of_backend_open(rec->remote, &s->be, &err) < 0) {
+    struct of_backend_options opts;
+    engine_share_options(rec, &opts);
+    if (of_backend_open_with(rec->remote, &opts, &s->be, &err) < 0) {
         snprintf(s->last_error, sizeof(s->last_error), "%s", err.detail);
         set_state(s, OF_CONN_OFFLINE, OF_REASON_CONNECTION_ERROR);
     } else if (rec->forced_offline) {
@@ -226,42 +265,41 @@ engine_share_release(struct of_engine *eng, struct share_rt *s)
 int
 engine_share_online(struct of_engine *eng, struct share_rt *s)
 {
+    /* Coming back is the prober's job (connection.c): a request never waits on a probe. */
     pthread_mutex_lock(&eng->shares_lock);
     int online = s->state == OF_CONN_ONLINE;
-    int probe = !online && s->reason == OF_REASON_CONNECTION_ERROR && s->be &&
-                of_now_ns() - s->last_failure_ns > REPROBE_NS;
-    if (probe)
-        s->last_failure_ns = of_now_ns(); /* one prober at a time */
     pthread_mutex_unlock(&eng->shares_lock);
-    if (!probe)
-        return online;
-    struct of_error err = {0};
-    int ok = s->be->ops->probe(s->be, &err) == 0;
-    pthread_mutex_lock(&eng->shares_lock);
-    if (ok && s->reason == OF_REASON_CONNECTION_ERROR) {
-        set_state(s, OF_CONN_ONLINE, OF_REASON_NONE);
-        of_log_info("share //%s/%s is back online", s->rec.server, s->rec.share);
-    }
-    online = s->state == OF_CONN_ONLINE;
-    pthread_mutex_unlock(&eng->shares_lock);
-    announce(eng, s, 0);
     return online;
+}
+
+void
+engine_share_set(struct of_engine *eng, struct share_rt *s, enum of_conn_state state,
+                 enum of_offline_reason reason, const char *error)
+{
+    pthread_mutex_lock(&eng->shares_lock);
+    int was_online = s->state == OF_CONN_ONLINE;
+    if (s->reason != OF_REASON_FORCED || state == OF_CONN_ONLINE) {
+        set_state(s, state, reason);
+        if (error)
+            snprintf(s->last_error, sizeof(s->last_error), "%s", error);
+    }
+    pthread_mutex_unlock(&eng->shares_lock);
+    if (was_online && state != OF_CONN_ONLINE)
+        of_log_warn("share //%s/%s went offline (%s)", s->rec.server, s->rec.share,
+                    of_offline_reason_name(reason));
+    else if (!was_online && state == OF_CONN_ONLINE)
+        of_log_info("share //%s/%s is back online", s->rec.server, s->rec.share);
+    announce(eng, s, was_online);
 }
 
 void
 engine_share_failed(struct of_engine *eng, struct share_rt *s, const struct of_error *err)
 {
     pthread_mutex_lock(&eng->shares_lock);
-    int was_online = s->state == OF_CONN_ONLINE;
-    if (s->reason != OF_REASON_FORCED)
-        set_state(s, OF_CONN_OFFLINE, OF_REASON_CONNECTION_ERROR);
     s->last_failure_ns = of_now_ns();
-    snprintf(s->last_error, sizeof(s->last_error), "%s", err ? err->detail : "");
     pthread_mutex_unlock(&eng->shares_lock);
-    if (was_online)
-        of_log_warn("share //%s/%s went offline: %s", s->rec.server, s->rec.share,
-                    err ? err->detail : "");
-    announce(eng, s, was_online);
+    engine_conn_schedule(eng, s, 0);
+    engine_share_set(eng, s, OF_CONN_OFFLINE, OF_REASON_CONNECTION_ERROR, err ? err->detail : "");
 }
 
 void
@@ -272,10 +310,19 @@ engine_share_conn(struct of_engine *eng, struct share_rt *s, struct of_conn_info
     ret->state = s->state;
     ret->reason = s->state == OF_CONN_OFFLINE ? s->reason : OF_REASON_NONE;
     ret->slow = s->reason == OF_REASON_SLOW;
-    ret->latency_ms = -1;
+    ret->latency_ms = s->latency_ms > 0 ? s->latency_ms : -1;
     ret->last_change_ns = s->last_change_ns;
+    ret->next_probe_ns =
+        s->state == OF_CONN_ONLINE || s->reason == OF_REASON_FORCED ? 0 : s->next_probe_ns;
     snprintf(ret->last_error, sizeof(ret->last_error), "%s", s->last_error);
     pthread_mutex_unlock(&eng->shares_lock);
+}
+
+static void
+hide_secret(struct of_share_view *v)
+{
+    v->has_secret = v->rec.secret[0] != '\0';
+    memset(v->rec.secret, 0, sizeof(v->rec.secret));
 }
 
 static void
@@ -284,6 +331,7 @@ view_of(struct of_engine *eng, struct share_rt *s, struct of_share_view *v)
     pthread_mutex_lock(&eng->shares_lock);
     v->rec = s->rec;
     pthread_mutex_unlock(&eng->shares_lock);
+    hide_secret(v);
     engine_share_conn(eng, s, &v->conn);
 }
 
@@ -334,9 +382,7 @@ of_engine_share_add(struct of_engine *eng, const struct of_share_rec *rec,
     if (of_path_segment_check(r.server, strlen(r.server)) < 0 ||
         of_path_segment_check(r.share, strlen(r.share)) < 0)
         return of_error_set(reterr, OF_E(BAD_FIELD), "server and share must be valid names");
-    struct of_backend *probe_be = NULL;
-    int rc = of_backend_open(r.remote, &probe_be, reterr);
-    of_backend_free(probe_be);
+    int rc = check_options(&r, reterr);
     if (rc < 0)
         return rc;
     rc = of_store_begin(eng->store, reterr);
@@ -407,6 +453,7 @@ of_engine_share_list(struct of_engine *eng, const char *server, struct of_share_
         if (server && strcmp(server, s->rec.server) != 0)
             continue;
         v[n].rec = s->rec;
+        hide_secret(&v[n]);
         n++;
     }
     pthread_mutex_unlock(&eng->shares_lock);
@@ -440,15 +487,29 @@ of_engine_share_update(struct of_engine *eng, const char *server, const char *sh
         r.caching_mode = patch->caching_mode;
     if (patch->has_remote)
         snprintf(r.remote, sizeof(r.remote), "%s", patch->remote);
-    struct share_rt *fresh = NULL;
-    if (patch->has_remote) {
-        struct of_backend *probe_be = NULL;
-        rc = of_backend_open(r.remote, &probe_be, reterr);
-        of_backend_free(probe_be);
+    if (patch->has_auth) {
+        r.auth_type = patch->auth_type;
+        snprintf(r.username, sizeof(r.username), "%s", patch->username);
+        snprintf(r.secret, sizeof(r.secret), "%s", patch->secret);
     }
+    if (patch->has_ca_file)
+        snprintf(r.ca_file, sizeof(r.ca_file), "%s", patch->ca_file);
+    if (patch->has_insecure)
+        r.insecure = patch->insecure;
+    if (patch->has_transfers)
+        r.transfers = patch->transfers;
+    if (patch->has_offline_on_slow)
+        r.offline_on_slow = patch->offline_on_slow;
+    if (patch->has_slow_ms)
+        r.slow_ms = patch->slow_ms;
+    /* A new way to reach the remote needs a new backend; the rest applies in place. */
+    int reopen = patch->has_remote || patch->has_auth || patch->has_ca_file ||
+                 patch->has_insecure || patch->has_transfers;
+    struct share_rt *fresh = NULL;
+    rc = check_options(&r, reterr);
     if (rc == 0)
         rc = of_store_share_put(eng->store, &r, reterr);
-    if (rc == 0 && patch->has_remote && !(fresh = share_new(&r)))
+    if (rc == 0 && reopen && !(fresh = share_new(&r)))
         rc = of_error_set(reterr, OF_E(NOMEM), "out of memory");
     if (rc == 0) {
         pthread_mutex_lock(&eng->shares_lock);

@@ -84,6 +84,15 @@ static const char *const migrations[] = {
     "  r_exists INTEGER, r_size INTEGER, r_mtime INTEGER, r_attrs INTEGER,"
     "  o_exists INTEGER, o_size INTEGER, o_mtime INTEGER, o_attrs INTEGER,"
     "  detected_ns INTEGER NOT NULL, updated_ns INTEGER NOT NULL, count INTEGER NOT NULL);",
+
+    "ALTER TABLE shares ADD COLUMN auth_type INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE shares ADD COLUMN username TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE shares ADD COLUMN secret TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE shares ADD COLUMN ca_file TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE shares ADD COLUMN insecure INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE shares ADD COLUMN transfers INTEGER NOT NULL DEFAULT 4;"
+    "ALTER TABLE shares ADD COLUMN offline_on_slow INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE shares ADD COLUMN slow_ms INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -107,7 +116,9 @@ static const char *const migrations[] = {
     "id, path, kind, sync_state, change_details, l_exists, l_size, l_mtime, l_attrs,"              \
     " r_exists, r_size, r_mtime, r_attrs, o_exists, o_size, o_mtime, o_attrs, detected_ns,"        \
     " updated_ns, count"
-#define SHARE_COLS "id, server, share, remote, caching_mode, forced_offline, created_ns"
+#define SHARE_COLS                                                                                 \
+    "id, server, share, remote, caching_mode, forced_offline, created_ns, auth_type, username,"    \
+    " secret, ca_file, insecure, transfers, offline_on_slow, slow_ms"
 
 static const char *const stmt_sql[S__COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
@@ -148,10 +159,12 @@ static const char *const stmt_sql[S__COUNT] = {
                   " VALUES (?1, ?2, ?3, ?4)",
     [S_SHARE_GET] = "SELECT " SHARE_COLS " FROM shares WHERE server = ?1 AND share = ?2",
     [S_SHARE_LIST] = "SELECT " SHARE_COLS " FROM shares ORDER BY server, share",
-    [S_SHARE_INSERT] = "INSERT INTO shares (server, share, remote, caching_mode, forced_offline,"
-                       " created_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    [S_SHARE_UPDATE] = "UPDATE shares SET remote = ?2, caching_mode = ?3, forced_offline = ?4"
-                       " WHERE id = ?1",
+    [S_SHARE_INSERT] = "INSERT INTO shares (" SHARE_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7,"
+                       " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [S_SHARE_UPDATE] =
+        "UPDATE shares SET remote = ?4, caching_mode = ?5, forced_offline = ?6,"
+        " auth_type = ?8, username = ?9, secret = ?10, ca_file = ?11, insecure = ?12,"
+        " transfers = ?13, offline_on_slow = ?14, slow_ms = ?15 WHERE id = ?1",
     [S_SHARE_DELETE] = "DELETE FROM shares WHERE id = ?1",
     [S_TOKEN_ADD] = "INSERT INTO tokens (user, hash, admin, created_ns)"
                     " VALUES (?1, ?2, ?3, CAST(strftime('%s','now') AS INTEGER) * 1000000000)",

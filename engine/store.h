@@ -37,6 +37,15 @@ struct of_share_rec {
     enum of_caching_mode caching_mode;
     int forced_offline; /* put offline by a user; stays until put online */
     int64_t created_ns;
+    /* How to reach the remote (backend options); the secret never leaves the engine. */
+    int auth_type; /* enum of_auth */
+    char username[256];
+    char secret[1024];
+    char ca_file[1024];
+    int insecure;
+    int transfers;       /* parallel transfers, 1..32 */
+    int offline_on_slow; /* go offline (reason slow) when the link is slower than slow_ms */
+    int slow_ms;         /* latency threshold of a slow link; 0: never slow */
 };
 
 /*

@@ -95,6 +95,14 @@ row_share(sqlite3_stmt *s, struct of_share_rec *r)
     r->caching_mode = (enum of_caching_mode)sqlite3_column_int(s, 4);
     r->forced_offline = sqlite3_column_int(s, 5);
     r->created_ns = sqlite3_column_int64(s, 6);
+    r->auth_type = sqlite3_column_int(s, 7);
+    store_copy_text(r->username, sizeof(r->username), sqlite3_column_text(s, 8));
+    store_copy_text(r->secret, sizeof(r->secret), sqlite3_column_text(s, 9));
+    store_copy_text(r->ca_file, sizeof(r->ca_file), sqlite3_column_text(s, 10));
+    r->insecure = sqlite3_column_int(s, 11);
+    r->transfers = sqlite3_column_int(s, 12);
+    r->offline_on_slow = sqlite3_column_int(s, 13);
+    r->slow_ms = sqlite3_column_int(s, 14);
 }
 
 int
@@ -171,19 +179,22 @@ of_store_share_put(struct of_store *st, struct of_share_rec *rec, struct of_erro
         rc = store_fail(st, reterr, "prepare");
         goto out_unlock;
     }
-    if (rec->id) {
+    if (rec->id)
         sqlite3_bind_int64(s, 1, rec->id);
-        sqlite3_bind_text(s, 2, rec->remote, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 3, (int)rec->caching_mode);
-        sqlite3_bind_int(s, 4, rec->forced_offline);
-    } else {
-        sqlite3_bind_text(s, 1, rec->server, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 2, rec->share, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, rec->remote, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 4, (int)rec->caching_mode);
-        sqlite3_bind_int(s, 5, rec->forced_offline);
-        sqlite3_bind_int64(s, 6, rec->created_ns);
-    }
+    sqlite3_bind_text(s, 2, rec->server, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, rec->share, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, rec->remote, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 5, (int)rec->caching_mode);
+    sqlite3_bind_int(s, 6, rec->forced_offline);
+    sqlite3_bind_int64(s, 7, rec->created_ns);
+    sqlite3_bind_int(s, 8, rec->auth_type);
+    sqlite3_bind_text(s, 9, rec->username, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 10, rec->secret, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 11, rec->ca_file, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 12, rec->insecure);
+    sqlite3_bind_int(s, 13, rec->transfers);
+    sqlite3_bind_int(s, 14, rec->offline_on_slow);
+    sqlite3_bind_int(s, 15, rec->slow_ms);
     int step = sqlite3_step(s);
     if (step == SQLITE_CONSTRAINT)
         rc = of_error_set(reterr, OF_E(EXISTS), "share //%s/%s already exists", rec->server,

@@ -3,9 +3,9 @@
 # usage: scripts/deps.sh [build|test]   (test adds what the test suite needs)
 set -euo pipefail
 want=(build-essential cmake pkg-config libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
-      libsqlite3-dev libssl-dev libcmocka-dev curl)
+      libsqlite3-dev libssl-dev libcmocka-dev libexpat1-dev curl)
 if [ "${1:-build}" = test ]; then
-  want+=(chromium sqlite3)
+  want+=(chromium sqlite3 apache2 nginx-light libnginx-mod-http-dav-ext rclone)
   # The image may ship its own Node.js (with npm) instead of Debian's: use it if present.
   command -v npm >/dev/null 2>&1 || want+=(nodejs npm)
 fi

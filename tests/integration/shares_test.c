@@ -12,8 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *const share_keys[] = {"server",      "share",     "path",       "remote",
-                                         "cachingMode", "createdAt", "connection", NULL};
+static const char *const share_keys[] = {
+    "server",     "share",  "path",     "remote",    "cachingMode",       "createdAt",
+    "auth",       "caFile", "insecure", "transfers", "offlineOnSlowLink", "slowLinkMs",
+    "connection", NULL};
 static const char *const conn_keys[] = {"state",     "reason",     "slow",        "latencyMs",
                                         "lastError", "lastChange", "nextProbeAt", NULL};
 
