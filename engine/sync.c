@@ -374,30 +374,102 @@ record_item(struct sync_ctx *ctx, const struct plan_entry *e, int rc, const stru
     }
 }
 
+/* Run one entry and account for it; the lock guards the job's records and ctx->err. */
+static void
+run_entry(struct sync_ctx *ctx, struct plan_entry *e)
+{
+    struct of_error err = {0};
+    int rc = sync_exec(ctx, e, &err);
+    int conflict = rc == 0 && e->op == OF_SYNC_OP_CONFLICT;
+    int64_t moved = e->op == OF_SYNC_OP_SYNC_TO_SERVER || e->op == OF_SYNC_OP_CREATE_SERVER_COPY
+                        ? e->in.local.size
+                    : e->op == OF_SYNC_OP_SYNC_TO_CLIENT || e->op == OF_SYNC_OP_FILL
+                        ? e->in.remote.size
+                        : 0;
+    pthread_mutex_lock(&ctx->lock);
+    record_item(ctx, e, rc, &err, conflict);
+    engine_job_progress(ctx->eng, ctx->job, 0, 1, 0, moved);
+    if (rc == OF_E(UNAVAILABLE) && !ctx->unavailable) {
+        /* The share went away mid-sync: stop; what is done is done, the rest waits. */
+        ctx->err = err;
+        ctx->unavailable = 1;
+    }
+    pthread_mutex_unlock(&ctx->lock);
+}
+
+static int
+stopped(struct sync_ctx *ctx)
+{
+    pthread_mutex_lock(&ctx->lock);
+    int stop = ctx->unavailable || engine_job_aborted(ctx->job);
+    pthread_mutex_unlock(&ctx->lock);
+    return stop;
+}
+
+/* Directories are created (and adopted) in plan order, parents first, and deleted last. */
+static int
+is_dir_entry(const struct plan_entry *e)
+{
+    return e->in.local.is_dir || e->in.remote.is_dir;
+}
+
+static int
+is_delete(const struct plan_entry *e)
+{
+    return e->op == OF_SYNC_OP_DELETE_CLIENT_COPY || e->op == OF_SYNC_OP_DELETE_SERVER_COPY;
+}
+
+struct file_phase {
+    struct sync_ctx *ctx;
+    size_t next;
+};
+
+/* A transfer worker: takes the next file entry until none is left. */
+static void *
+file_worker(void *arg)
+{
+    struct file_phase *fp = arg;
+    struct sync_ctx *ctx = fp->ctx;
+    for (;;) {
+        pthread_mutex_lock(&ctx->lock);
+        size_t i = fp->next;
+        while (i < ctx->n_plan && is_dir_entry(&ctx->plan[i]))
+            i++;
+        fp->next = i + 1;
+        pthread_mutex_unlock(&ctx->lock);
+        if (i >= ctx->n_plan || stopped(ctx))
+            return NULL;
+        run_entry(ctx, &ctx->plan[i]);
+    }
+}
+
+/*
+ * Directories first (in order), then files with as many transfers at once
+ * as the share allows (each file's parent exists by then), then directory
+ * deletions. Each entry is whole or not done; an abort stops between them.
+ */
 static void
 run_plan(struct sync_ctx *ctx)
 {
     engine_job_progress(ctx->eng, ctx->job, (int64_t)ctx->n_plan, 0, ctx->bytes, 0);
-    for (size_t i = 0; i < ctx->n_plan && !engine_job_aborted(ctx->job); i++) {
-        struct plan_entry *e = &ctx->plan[i];
-        struct of_error err = {0};
-        int rc = sync_exec(ctx, e, &err);
-        int conflict = rc == 0 && e->op == OF_SYNC_OP_CONFLICT;
-        record_item(ctx, e, rc, &err, conflict);
-        int64_t moved = e->op == OF_SYNC_OP_SYNC_TO_SERVER || e->op == OF_SYNC_OP_CREATE_SERVER_COPY
-                            ? e->in.local.size
-                        : e->op == OF_SYNC_OP_SYNC_TO_CLIENT || e->op == OF_SYNC_OP_FILL
-                            ? e->in.remote.size
-                            : 0;
-        engine_job_progress(ctx->eng, ctx->job, 0, 1, 0, moved);
-        if (rc == OF_E(UNAVAILABLE)) {
-            /* The share went away mid-sync: stop; what is done is done, the rest waits. */
-            engine_share_failed(ctx->eng, ctx->share, &err);
-            ctx->err = err;
-            ctx->unavailable = 1;
-            break;
-        }
-    }
+    for (size_t i = 0; i < ctx->n_plan && !stopped(ctx); i++)
+        if (is_dir_entry(&ctx->plan[i]) && !is_delete(&ctx->plan[i]))
+            run_entry(ctx, &ctx->plan[i]);
+    struct file_phase fp = {ctx, 0};
+    int n = ctx->share->rec.transfers > 0 ? ctx->share->rec.transfers : 4;
+    pthread_t workers[32];
+    int started = 0;
+    for (int i = 1; i < n && i < 32; i++)
+        if (pthread_create(&workers[started], NULL, file_worker, &fp) == 0)
+            started++;
+    file_worker(&fp);
+    for (int i = 0; i < started; i++)
+        pthread_join(workers[i], NULL);
+    for (size_t i = ctx->n_plan; i-- > 0 && !stopped(ctx);)
+        if (is_dir_entry(&ctx->plan[i]) && is_delete(&ctx->plan[i]))
+            run_entry(ctx, &ctx->plan[i]);
+    if (ctx->unavailable)
+        engine_share_failed(ctx->eng, ctx->share, &ctx->err);
 }
 
 static void
@@ -486,6 +558,7 @@ sync_job_run(struct of_engine *eng, struct job *job, void *arg)
     ctx->eng = eng;
     ctx->job = job;
     ctx->args = a;
+    pthread_mutex_init(&ctx->lock, NULL);
     struct of_event ev;
     of_event_init(&ev, a->req.background ? OF_EV_BackgroundSyncBegin : OF_EV_SyncBegin, NULL);
     ev.job_id = engine_job_id(job);
@@ -514,6 +587,7 @@ sync_job_run(struct of_engine *eng, struct job *job, void *arg)
     ev.result = engine_job_aborted(job) ? OF_E(ABORTED) : rc;
     snprintf(ev.text, sizeof(ev.text), "%s", rc < 0 ? ctx->err.detail : "");
     engine_publish(eng, &ev);
+    pthread_mutex_destroy(&ctx->lock);
     free(ctx);
     return rc;
 }

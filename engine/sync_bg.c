@@ -384,8 +384,11 @@ free_name(struct sync_ctx *ctx, const char *path, char *ret_path, size_t cap,
         if ((size_t)snprintf(ret_path, cap, "%s/%s", parent, name) >= cap)
             break;
         const char *rel = ret_path + strlen(ctx->root) + 1;
-        if (of_store_item_get(ctx->eng->store, ret_path, &ctx->scratch, NULL) == 0 ||
-            ctx->share->be->ops->stat(ctx->share->be, rel, &st, NULL) != OF_E(NOT_FOUND))
+        struct of_item *it = malloc(sizeof(*it));
+        int taken = !it || of_store_item_get(ctx->eng->store, ret_path, it, NULL) == 0 ||
+                    ctx->share->be->ops->stat(ctx->share->be, rel, &st, NULL) != OF_E(NOT_FOUND);
+        free(it);
+        if (taken)
             continue;
         return 0;
     }

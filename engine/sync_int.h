@@ -42,7 +42,8 @@ struct sync_ctx {
     struct of_error err; /* why the walk stopped */
     char **conflicts;    /* paths with a conflict record under the synced share, sorted */
     size_t n_conflicts;
-    struct of_item scratch; /* working space for lookups */
+    struct of_item scratch; /* working space for lookups (the walk's thread only) */
+    pthread_mutex_t lock;   /* while the plan runs: job records, err, unavailable */
 };
 
 /* sync.c: the job function queued by of_engine_sync_start. */
