@@ -174,5 +174,9 @@ enum MHD_Result api_cache_rename(struct api_request *req);
 enum MHD_Result api_events_log(struct api_request *req);
 enum MHD_Result api_events_stream(struct api_request *req);
 enum MHD_Result api_events_ping(struct api_request *req);
+enum MHD_Result api_pins_create(struct api_request *req);
+enum MHD_Result api_pins_delete(struct api_request *req);
+enum MHD_Result api_suspend_set(struct api_request *req);
+enum MHD_Result api_cache_cacheable(struct api_request *req);
 
 #endif

@@ -76,5 +76,10 @@ of_engine_cache_set(struct of_engine *eng, const struct of_cache_patch *patch,
         rc = of_store_commit(eng->store, reterr);
     else
         of_store_rollback(eng->store);
+    /* Lowered limits apply now: evict what no longer fits (pinned and dirty data stay). */
+    if (rc == 0)
+        engine_cache_make_room(eng, 0, 1, NULL);
+    if (rc == 0)
+        engine_cache_make_room(eng, 0, 0, NULL);
     return rc == 0 ? of_engine_cache_get(eng, ret_info, reterr) : rc;
 }

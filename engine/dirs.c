@@ -273,6 +273,19 @@ add_cached_child(void *ctx, const struct of_item *it)
     return listing_add(lc->out, name, it->type, it->local.size, it->local.mtime_ns);
 }
 
+struct dir_pins {
+    struct of_pin_row rows[16];
+    int n;
+};
+
+static void
+add_pin(void *arg, const struct of_pin_row *row)
+{
+    struct dir_pins *p = arg;
+    if (row->inherit && p->n < 16)
+        p->rows[p->n++] = *row;
+}
+
 /* Record the server's entries as items: new files as ghosts, REMOTE refreshed for known ones. */
 static int
 record_children(struct of_engine *eng, struct share_rt *s, const char *path,
@@ -286,10 +299,14 @@ record_children(struct of_engine *eng, struct share_rt *s, const char *path,
     /* The parents of "path/_" are path itself and its ancestors. */
     snprintf(probe, sizeof(probe), "%s/_", path);
     rc = engine_ensure_parents(eng, s, probe, 1, it, &dir_id, reterr);
+    struct dir_pins pins = {0};
+    if (rc == 0)
+        of_store_pin_rows(eng->store, dir_id, add_pin, &pins, NULL);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if ((size_t)snprintf(child, sizeof(child), "%s/%s", path, ents[i].name) >= sizeof(child))
             continue;
         enum of_item_type type = ents[i].st.type == OF_STAT_DIR ? OF_ITEM_DIRECTORY : OF_ITEM_FILE;
+        int inherit = 0;
         int got = of_store_item_get(eng->store, child, it, NULL);
         if (got == 0) {
             if (strcmp(it->remote.etag, ents[i].st.etag) == 0 && it->remote.exists)
@@ -298,6 +315,7 @@ record_children(struct of_engine *eng, struct share_rt *s, const char *path,
             engine_copy_from_stat(&it->remote, &ents[i].st);
             it->remote.hash[0] = '\0';
         } else {
+            inherit = 1;
             engine_item_init(it, child, type, dir_id, s->rec.id);
             engine_copy_from_stat(&it->remote, &ents[i].st);
             it->original = it->remote;
@@ -306,6 +324,10 @@ record_children(struct of_engine *eng, struct share_rt *s, const char *path,
             it->ghosted = type == OF_ITEM_FILE;
         }
         rc = of_store_item_put(eng->store, it, reterr);
+        /* New children of a directory pinned with inheritance are pinned too. */
+        for (int k = 0; rc == 0 && inherit && k < pins.n; k++)
+            rc = of_store_pin_set(eng->store, it->id, pins.rows[k].scope, pins.rows[k].user,
+                                  type != OF_ITEM_FILE, reterr);
     }
     if (rc == 0)
         rc = of_store_commit(eng->store, reterr);

@@ -178,6 +178,25 @@ int of_engine_cache_delete(struct of_engine *eng, const char *const *paths, size
 int of_engine_cache_rename(struct of_engine *eng, const char *from, const char *to, int replace,
                            struct of_error *reterr);
 
+/* ---- pins, suspend, cacheable (pins.c) ---- */
+
+/*
+ * Pin (unpin = 0) or Unpin (unpin = 1) the paths for user in scope, as a
+ * job. deep: the whole subtree now (a shallow pin records inheritance so new
+ * children are pinned at the next sync; a shallow unpin touches only the
+ * immediate files). fill: fetch the content now. OF_E(CONFLICT) for a share
+ * that allows no caching; items not in the cache are looked up online.
+ */
+int of_engine_pin(struct of_engine *eng, const char *const *paths, size_t n_paths, int deep,
+                  enum of_pin_scope scope, int fill, int unpin, const char *user,
+                  int64_t *ret_job_id, struct of_error *reterr);
+/* SuspendRoot: suspend (or release) a directory tree; reads there never reach the server. */
+int of_engine_suspend(struct of_engine *eng, const char *path, int suspend,
+                      struct of_error *reterr);
+/* IsPathCacheable: may anything under path be cached, and the share's caching mode. */
+int of_engine_cacheable(struct of_engine *eng, const char *path, int *ret_cacheable,
+                        enum of_caching_mode *ret_mode, struct of_error *reterr);
+
 /* ---- tokens (tokens.c) ---- */
 
 #define OF_USER_MAX 64

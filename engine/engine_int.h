@@ -197,6 +197,14 @@ void engine_conn_schedule(struct of_engine *eng, struct share_rt *s, int grow);
 int engine_conn_start(struct of_engine *eng, struct of_error *reterr);
 void engine_conn_stop(struct of_engine *eng);
 
+/*
+ * evict.c: make room for incoming bytes of new content (pinned or dirty
+ * content counts against the total limit only). Evicts clean unpinned
+ * items, LRU first; OF_E(CACHE_FULL) when it cannot.
+ */
+int engine_cache_make_room(struct of_engine *eng, int64_t incoming, int incoming_pinned,
+                           struct of_error *reterr);
+
 /* Load shares from the store and open their backends (engine open). */
 int engine_shares_load(struct of_engine *eng, struct of_error *reterr);
 void engine_shares_free(struct of_engine *eng);

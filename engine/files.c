@@ -18,7 +18,7 @@
 #include "util.h"
 
 /* Last-access times are kept to this granularity (eviction needs no finer). */
-#define ACCESS_GRANULARITY_NS (60LL * 1000000000)
+#define ACCESS_GRANULARITY_NS (1000000000LL)
 
 int
 engine_op_begin(struct of_engine *eng, const char *path, struct op **ret_op,
@@ -66,18 +66,51 @@ engine_op_end(struct op *op)
     free(op);
 }
 
-/* Does the item's share let this file be cached after an online read or write? */
-static int
+enum keep { KEEP_NONE = 0, KEEP_CACHED, KEEP_PINNED, KEEP_TRANSPARENT };
+
+/*
+ * Does the share let this file be cached after an online read or write, and
+ * how? Pinned content counts against the total limit only. On a slow link a
+ * file the caching mode would not keep is kept transparently: served only
+ * after it is revalidated online, never offline.
+ */
+static enum keep
 keep_content(struct op *op, const char *user)
 {
     enum of_caching_mode mode = op->share->rec.caching_mode;
+    struct of_pin_info pi = {0};
     if (mode == OF_CACHING_NONE)
+        return KEEP_NONE;
+    if (op->have_item)
+        of_store_pin_info(op->eng->store, &op->item, user, &pi, NULL);
+    if (pi.pinned)
+        return KEEP_PINNED;
+    if (mode != OF_CACHING_MANUAL ||
+        (op->have_item && op->item.content[0] && !op->item.transparent))
+        return KEEP_CACHED;
+    pthread_mutex_lock(&op->eng->shares_lock);
+    int slow = op->share->rec.slow_ms > 0 && op->share->latency_ms > op->share->rec.slow_ms;
+    pthread_mutex_unlock(&op->eng->shares_lock);
+    return slow ? KEEP_TRANSPARENT : KEEP_NONE;
+}
+
+/* keep_content, then room for size bytes in the cache (else nothing is kept). */
+static enum keep
+keep_with_room(struct op *op, const char *user, int64_t size)
+{
+    enum keep keep = keep_content(op, user);
+    if (keep != KEEP_NONE && engine_cache_make_room(op->eng, size, keep == KEEP_PINNED, NULL) < 0)
+        keep = KEEP_NONE;
+    return keep;
+}
+
+/* Reads and writes in a suspended tree never reach the server. */
+static int
+op_online(struct op *op)
+{
+    if (op->have_item && op->item.suspended)
         return 0;
-    if (mode != OF_CACHING_MANUAL || (op->have_item && op->item.content[0]))
-        return 1;
-    struct of_pin_info pi;
-    return op->have_item && of_store_pin_info(op->eng->store, &op->item, user, &pi, NULL) == 0 &&
-           pi.pinned;
+    return engine_share_online(op->eng, op->share);
 }
 
 /*
@@ -298,7 +331,7 @@ fetch(struct op *op, const char *user, struct of_file_read *ret, struct of_error
     int rc = engine_op_download(op, &tmp, &st, hash, reterr);
     if (rc < 0)
         return rc;
-    int keep = keep_content(op, user);
+    enum keep keep = keep_with_room(op, user, st.size);
     if (keep)
         rc = of_content_tmp_install(tmp, name, reterr);
     if (rc < 0)
@@ -307,6 +340,7 @@ fetch(struct op *op, const char *user, struct of_file_read *ret, struct of_error
     op->item.type = OF_ITEM_FILE;
     engine_op_set_synced(op, &st, hash);
     engine_op_set_content(op, name, st.size);
+    op->item.transparent = keep == KEEP_TRANSPARENT;
     op->item.last_access_ns = of_now_ns();
     if (op->share->rec.caching_mode != OF_CACHING_NONE)
         rc = engine_op_commit(op, 1, reterr);
@@ -314,6 +348,8 @@ fetch(struct op *op, const char *user, struct of_file_read *ret, struct of_error
         goto out_free;
     if (op->inserted)
         engine_op_announce(op, OF_EV_ItemAddedToCache);
+    if (keep == KEEP_TRANSPARENT)
+        engine_op_announce(op, OF_EV_TransparentCacheItemNotify);
     ret->fd = dup(of_content_tmp_fd(tmp));
     if (ret->fd < 0) {
         rc = of_error_set(reterr, OF_E(IO), "out of file descriptors");
@@ -340,8 +376,11 @@ of_engine_file_open(struct of_engine *eng, const char *path, const char *user,
         return rc;
     struct of_item *it = &op->item;
     int cached = op->have_item && it->content[0] && !it->ghosted && it->local.exists;
-    int online = engine_share_online(eng, op->share);
+    int online = op_online(op);
     struct of_stat st;
+    /* A transparently cached copy is only ever served after it was revalidated online. */
+    if (!online && cached && it->transparent)
+        cached = 0;
     if (op->have_item && it->type != OF_ITEM_FILE) {
         rc = of_error_set(reterr, OF_E(NOT_A_FILE), "'%s' is a directory", path);
     } else if (op->have_item && it->deleted_offline) {
@@ -420,7 +459,10 @@ write_offline(struct op *op, struct of_content_tmp *upload, const char *hash,
     if (op->share->rec.caching_mode == OF_CACHING_NONE)
         return of_error_set(reterr, OF_E(NOT_OFFLINE),
                             "the share does not allow caching, so it cannot be written offline");
-    int rc = of_content_tmp_install(upload, name, reterr);
+    /* Offline bytes must fit: dirty data is never evicted, so it counts like pinned data. */
+    int rc = engine_cache_make_room(op->eng, of_content_tmp_size(upload), 1, reterr);
+    if (rc == 0)
+        rc = of_content_tmp_install(upload, name, reterr);
     if (rc < 0)
         return rc;
     int existed = op->have_item && it->local.exists && !it->deleted_offline;
@@ -476,7 +518,7 @@ of_engine_file_write(struct of_engine *eng, const char *path, const char *user,
     if (rc < 0)
         goto out_op;
     int must_exist = if_match && strcmp(if_match, "*") == 0;
-    if (!engine_share_online(eng, op->share)) {
+    if (!op_online(op)) {
         /* Offline, what is not in the cache does not exist as far as we can tell. */
         if (must_exist && !op->have_item)
             rc = of_error_set(reterr, OF_E(PRECONDITION), "'%s' does not exist", path);
@@ -505,7 +547,7 @@ of_engine_file_write(struct of_engine *eng, const char *path, const char *user,
                      path);
     if (rc < 0)
         goto out_op;
-    if (keep_content(op, user))
+    if (keep_with_room(op, user, of_content_tmp_size(upload)))
         rc = of_content_tmp_install(upload, name, reterr);
     if (rc < 0)
         goto out_op;

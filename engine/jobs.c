@@ -139,19 +139,23 @@ finish(struct of_engine *eng, struct job *j)
 static void
 run_one(struct of_engine *eng, struct job *j)
 {
-    struct of_error err = {0};
     set_state(eng, j, "running", 0, NULL);
     persist(eng, j);
     publish_progress(eng, j);
     int rc = atomic_load(&j->abort) ? 0 : j->fn(eng, j, j->arg);
-    if (atomic_load(&j->abort))
+    pthread_mutex_lock(&eng->jobs.lock);
+    int stopping = !eng->jobs.running;
+    pthread_mutex_unlock(&eng->jobs.lock);
+    if (atomic_load(&j->abort) && stopping)
+        set_state(eng, j, "interrupted", OF_E(ABORTED),
+                  "the daemon stopped while the job ran; a rerun completes the rest");
+    else if (atomic_load(&j->abort))
         set_state(eng, j, "aborted", OF_E(ABORTED),
                   "aborted on request; a rerun completes the rest");
     else if (rc < 0)
         set_state(eng, j, "failed", rc, j->rec.message[0] ? NULL : of_error_title(rc));
     else
         set_state(eng, j, "succeeded", 0, NULL);
-    (void)err;
     persist(eng, j);
     publish_progress(eng, j);
     finish(eng, j);
@@ -407,8 +411,11 @@ of_engine_job_abort(struct of_engine *eng, int64_t id, struct of_error *reterr)
     struct job_runner *r = &eng->jobs;
     pthread_mutex_lock(&r->lock);
     struct job *j = find_active(r, id);
-    if (j)
+    /* A job that has just ended but is not yet off the list has nothing left to abort. */
+    if (j && (strcmp(j->rec.state, "queued") == 0 || strcmp(j->rec.state, "running") == 0))
         atomic_store(&j->abort, 1);
+    else
+        j = NULL;
     pthread_mutex_unlock(&r->lock);
     if (j)
         return 0;

@@ -415,6 +415,8 @@ of_engine_share_add(struct of_engine *eng, const struct of_share_rec *rec,
     }
     of_log_info("share //%s/%s added (%s)", r.server, r.share,
                 of_caching_mode_name(r.caching_mode));
+    if (s->state != OF_CONN_ONLINE && !r.forced_offline)
+        engine_conn_schedule(eng, s, 0);
     if (ret_view)
         view_of(eng, s, ret_view);
     return 0;
@@ -524,6 +526,8 @@ of_engine_share_update(struct of_engine *eng, const char *server, const char *sh
             s->rec = r;
         }
         pthread_mutex_unlock(&eng->shares_lock);
+        if (fresh && fresh->state != OF_CONN_ONLINE)
+            engine_conn_schedule(eng, fresh, 0);
     }
     engine_share_release(eng, s);
     if (rc == 0 && ret_view)

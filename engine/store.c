@@ -157,6 +157,13 @@ static const char *const stmt_sql[S__COUNT] = {
                     " WHERE i.path > ?1 AND i.path < ?2 LIMIT 1",
     [S_PIN_SET] = "INSERT OR REPLACE INTO pins (item_id, scope, user, inherit)"
                   " VALUES (?1, ?2, ?3, ?4)",
+    [S_PIN_ROWS] = "SELECT scope, user, inherit FROM pins WHERE item_id = ?1",
+    [S_PIN_CLEAR] = "DELETE FROM pins WHERE item_id = ?1 AND scope = ?2 AND user = ?3",
+    [S_EVICTABLE] = "SELECT " ITEM_COLS " FROM items WHERE content != '' AND created_offline = 0"
+                    " AND deleted_offline = 0 AND mod_data = 0 AND mod_attrs = 0 AND mod_time = 0"
+                    " AND id NOT IN (SELECT item_id FROM pins) ORDER BY last_access LIMIT ?1",
+    [S_SUSPEND_BELOW] =
+        "UPDATE items SET suspended = ?2 WHERE path > ?1 || '/' AND path < ?1 || '0'",
     [S_SHARE_GET] = "SELECT " SHARE_COLS " FROM shares WHERE server = ?1 AND share = ?2",
     [S_SHARE_LIST] = "SELECT " SHARE_COLS " FROM shares ORDER BY server, share",
     [S_SHARE_INSERT] = "INSERT INTO shares (" SHARE_COLS ") VALUES (NULL, ?2, ?3, ?4, ?5, ?6, ?7,"
@@ -732,6 +739,58 @@ store_below_bounds(const char *under, char *lo, char *hi, size_t cap)
 {
     snprintf(lo, cap, "%s/", under);
     snprintf(hi, cap, "%s0", under);
+}
+
+int
+of_store_evictable(struct of_store *st, size_t max,
+                   int (*cb)(void *ctx, const struct of_item *item), void *ctx,
+                   struct of_error *reterr)
+{
+    struct of_item *it = malloc(sizeof(*it));
+    if (!it)
+        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    int rc = 0;
+    store_rlock(st);
+    sqlite3_stmt *s = store_stmt(st, S_EVICTABLE);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, max >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)max);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        row_item(s, it);
+        int r = cb(ctx, it);
+        if (r != 0) {
+            rc = r < 0 ? r : 0;
+            break;
+        }
+    }
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    free(it);
+    return rc;
+}
+
+int
+of_store_suspend_below(struct of_store *st, const char *path, int suspended,
+                       struct of_error *reterr)
+{
+    int rc = 0;
+    store_lock(st);
+    sqlite3_stmt *s = store_stmt(st, S_SUSPEND_BELOW);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, suspended);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, reterr, "suspend");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
 }
 
 int

@@ -99,6 +99,30 @@ int of_store_item_scan(struct of_store *st, const char *under, int depth, const 
                        size_t max, int (*cb)(void *ctx, const struct of_item *item), void *ctx,
                        int *ret_more, struct of_error *reterr);
 
+/* One pin row. */
+struct of_pin_row {
+    enum of_pin_scope scope;
+    char user[64];
+    int inherit;
+};
+/* Visit the pin rows of an item. */
+int of_store_pin_rows(struct of_store *st, int64_t item_id,
+                      void (*cb)(void *ctx, const struct of_pin_row *row), void *ctx,
+                      struct of_error *reterr);
+/* Remove a pin (scope and user; user "" for scopes without one). */
+int of_store_pin_clear(struct of_store *st, int64_t item_id, enum of_pin_scope scope,
+                       const char *user, struct of_error *reterr);
+/*
+ * Visit cached content that may be evicted: clean, unpinned items holding
+ * content, least recently used first, at most max.
+ */
+int of_store_evictable(struct of_store *st, size_t max,
+                       int (*cb)(void *ctx, const struct of_item *item), void *ctx,
+                       struct of_error *reterr);
+/* Set the suspended flag of everything below path (not path itself). */
+int of_store_suspend_below(struct of_store *st, const char *path, int suspended,
+                           struct of_error *reterr);
+
 /* Pins of an item as seen by user (NULL: any user); partly computed too. */
 int of_store_pin_info(struct of_store *st, const struct of_item *item, const char *user,
                       struct of_pin_info *ret_info, struct of_error *reterr);

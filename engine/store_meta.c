@@ -83,6 +83,54 @@ out_unlock:
     return rc;
 }
 
+int
+of_store_pin_rows(struct of_store *st, int64_t item_id,
+                  void (*cb)(void *ctx, const struct of_pin_row *row), void *ctx,
+                  struct of_error *reterr)
+{
+    int rc = 0;
+    struct of_pin_row row;
+    store_rlock(st);
+    sqlite3_stmt *s = store_stmt(st, S_PIN_ROWS);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, item_id);
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        row.scope = (enum of_pin_scope)sqlite3_column_int(s, 0);
+        store_copy_text(row.user, sizeof(row.user), sqlite3_column_text(s, 1));
+        row.inherit = sqlite3_column_int(s, 2);
+        cb(ctx, &row);
+    }
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
+int
+of_store_pin_clear(struct of_store *st, int64_t item_id, enum of_pin_scope scope, const char *user,
+                   struct of_error *reterr)
+{
+    int rc = 0;
+    store_lock(st);
+    sqlite3_stmt *s = store_stmt(st, S_PIN_CLEAR);
+    if (!s) {
+        rc = store_fail(st, reterr, "prepare");
+        goto out_unlock;
+    }
+    sqlite3_bind_int64(s, 1, item_id);
+    sqlite3_bind_int(s, 2, (int)scope);
+    sqlite3_bind_text(s, 3, user ? user : "", -1, SQLITE_STATIC);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, reterr, "unpin");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
+}
+
 /* ---- shares ---- */
 
 static void

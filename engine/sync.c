@@ -106,8 +106,12 @@ plan_item(struct sync_ctx *ctx, const char *path, const struct of_item *local,
         e.op = OF_SYNC_OP_NONE;
     if (e.op == OF_SYNC_OP_CREATE_SERVER_COPY && req->no_new_files_out && !e.in.local.is_dir)
         e.op = OF_SYNC_OP_NONE;
-    if (e.op == OF_SYNC_OP_FILL && !req->fill_sparse)
-        e.op = OF_SYNC_OP_NONE;
+    /* A pinned ghost is filled by every sync: pinned means available offline. */
+    if (e.op == OF_SYNC_OP_FILL && !req->fill_sparse) {
+        struct of_pin_info pi;
+        if (!local || of_store_pin_info(ctx->eng->store, local, NULL, &pi, NULL) < 0 || !pi.pinned)
+            e.op = OF_SYNC_OP_NONE;
+    }
     /* A stable item keeps a plan entry only to retire its stale conflict record. */
     if (e.op == OF_SYNC_OP_NONE && (e.res.conflict || !sync_has_conflict(ctx, path)))
         return;
@@ -508,6 +512,46 @@ hold_deletions(struct sync_ctx *ctx)
     free(rec);
 }
 
+static int
+has_synced_child(void *arg, const struct of_item *it)
+{
+    if (it->original.exists) {
+        *(int *)arg = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * Before anything below a share is judged, the share root must answer: a
+ * root that cannot be listed, or lists empty while the cache knows synced
+ * children of it, is an unmounted or failing server, so nothing is deleted.
+ */
+static void
+root_check(struct sync_ctx *ctx)
+{
+    struct of_dirent *ents = NULL;
+    size_t n = 0;
+    int rc = ctx->share->be->ops->list(ctx->share->be, "", &ents, &n, &ctx->err);
+    free(ents);
+    if (rc < 0) {
+        ctx->unavailable = 1;
+        if (rc == OF_E(NOT_FOUND))
+            of_error_set(&ctx->err, OF_E(UNAVAILABLE), "the share root cannot be found");
+        return;
+    }
+    int known = 0;
+    if (n == 0)
+        of_store_item_scan(ctx->eng->store, ctx->root, 1, "", SIZE_MAX, has_synced_child, &known,
+                           NULL, NULL);
+    if (known) {
+        ctx->unavailable = 1;
+        of_error_set(&ctx->err, OF_E(UNAVAILABLE),
+                     "the share root lists empty but the cache knows its content: treated as "
+                     "unavailable");
+    }
+}
+
 /* Sync the requested paths that lie in one share. */
 static int
 sync_share(struct sync_ctx *ctx, const char *server, const char *share)
@@ -522,6 +566,7 @@ sync_share(struct sync_ctx *ctx, const char *server, const char *share)
     }
     const struct sync_args *a = ctx->args;
     sync_conflicts_load(ctx);
+    root_check(ctx);
     for (size_t i = 0; i < a->req.n_paths && !ctx->stop && !ctx->unavailable; i++)
         if (of_path_is_under(a->paths[i], ctx->root))
             plan_path(ctx, a->paths[i]);

@@ -238,12 +238,41 @@ delete_server(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct 
 
 /* ---- server to client ---- */
 
+#define MAX_INHERITED 16
+
+struct inherited {
+    struct of_pin_row rows[MAX_INHERITED];
+    int n;
+};
+
+static void
+add_inherited(void *arg, const struct of_pin_row *row)
+{
+    struct inherited *in = arg;
+    if (row->inherit && in->n < MAX_INHERITED)
+        in->rows[in->n++] = *row;
+}
+
+/* The pins a new item inherits from its parent directory (deep pins, pinNewFiles). */
+static void
+parent_pins(struct sync_ctx *ctx, const char *path, struct inherited *ret)
+{
+    char parent[OF_PATH_MAX + 1];
+    struct of_item *p = malloc(sizeof(*p));
+    ret->n = 0;
+    if (p && of_path_parent(path, parent, sizeof(parent)) == 0 &&
+        of_store_item_get(ctx->eng->store, parent, p, NULL) == 0)
+        of_store_pin_rows(ctx->eng->store, p->id, add_inherited, ret, NULL);
+    free(p);
+}
+
 int
 sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
           struct of_error *reterr)
 {
     struct of_item *it = &op->item;
     struct of_stat st;
+    struct inherited inh = {0};
     int rc;
     /* Changed offline meanwhile: the next sync reconciles it, unless a conflict was settled. */
     if (op->have_item && of_item_dirty(it) && !e->res.conflict)
@@ -258,6 +287,11 @@ sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
         engine_item_init(it, e->path, OF_ITEM_FILE, 0, ctx->share->rec.id);
     }
     int new_item = !op->have_item;
+    /* A new item under a directory pinned with inheritance is pinned and fetched at once. */
+    if (new_item)
+        parent_pins(ctx, e->path, &inh);
+    if (inh.n)
+        fetch = 1;
     if (want_dir) {
         rc = op->share->be->ops->stat(op->share->be, op->rel, &st, reterr);
         if (rc < 0)
@@ -273,6 +307,8 @@ sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
         struct of_content_tmp *tmp;
         char hash[OF_HASH_HEX], name[OF_CONTENT_NAME_MAX];
         rc = engine_op_download(op, &tmp, &st, hash, reterr);
+        if (rc == 0)
+            rc = engine_cache_make_room(ctx->eng, st.size, inh.n > 0 || fetch, reterr);
         if (rc == 0)
             rc = of_content_tmp_install(tmp, name, reterr);
         if (rc == 0) {
@@ -302,6 +338,12 @@ sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
     if (rc == 0)
         announce(ctx, new_item ? OF_EV_ItemAddedToCache : OF_EV_ItemModified, e->path, it->type, 1,
                  0);
+    for (int i = 0; rc == 0 && i < inh.n; i++) {
+        rc = of_store_pin_set(ctx->eng->store, it->id, inh.rows[i].scope, inh.rows[i].user,
+                              it->type != OF_ITEM_FILE, reterr);
+        if (rc == 0 && i == 0)
+            announce(ctx, OF_EV_ItemPinned, e->path, it->type, 0, 0);
+    }
     return rc;
 }
 

@@ -145,7 +145,7 @@ static const struct bad_case cases[] = {
      "{\"server\":\"a\",\"share\":\"x\",\"remote\":\"file://relative/dir\"}", 0, NULL, 400,
      "invalid-field"},
     {"POST", "/api/v1/shares", AUTH_ADMIN, NULL, JSON,
-     "{\"server\":\"a\",\"share\":\"x\",\"remote\":\"http://example.invalid/x\"}", 0, NULL, 400,
+     "{\"server\":\"a\",\"share\":\"x\",\"remote\":\"ftp://127.0.0.1/x\"}", 0, NULL, 400,
      "invalid-field"},
     {"POST", "/api/v1/shares", AUTH_ADMIN, NULL, JSON,
      "{\"server\":\"a\",\"share\":\"x\",\"remote\":\"file:///%LONG%\"}", 0, NULL, 400,

@@ -1110,3 +1110,123 @@ it_restart(struct it_env *env)
         fail();
     }
 }
+
+/* ---- jobs, sync, conflicts and events ---- */
+
+static int
+job_active(json_t *job)
+{
+    const char *st = json_string_value(json_object_get(job, "state"));
+    return !st || strcmp(st, "queued") == 0 || strcmp(st, "running") == 0;
+}
+
+struct it_response *
+it_job_wait(const struct it_daemon *d, long long id, double timeout_s)
+{
+    double until = now_s() + timeout_s;
+    for (;;) {
+        struct it_response *r = it_get(d, "/api/v1/jobs/%lld", id);
+        if (r->status != 200 || !job_active(r->json) || now_s() > until)
+            return r;
+        it_response_free(r);
+        sleep_ms(20);
+    }
+}
+
+int
+it_jobs_idle(const struct it_daemon *d, double timeout_s)
+{
+    double until = now_s() + timeout_s;
+    for (;;) {
+        struct it_response *r = it_get(d, "/api/v1/jobs?limit=1000");
+        json_t *jobs = it_jget(r->json, "jobs"), *job;
+        size_t i;
+        int busy = r->status != 200;
+        json_array_foreach(jobs, i, job)
+        {
+            busy |= job_active(job);
+        }
+        it_response_free(r);
+        if (!busy)
+            return 0;
+        if (now_s() > until)
+            return -1;
+        sleep_ms(20);
+    }
+}
+
+struct it_response *
+it_sync(const struct it_daemon *d, const char *path, const char *policy, const char *extra_json)
+{
+    json_t *body = extra_json ? json_loads(extra_json, 0, NULL) : json_object();
+    if (!body)
+        abort(); /* a test's own JSON text is wrong */
+    json_object_set_new(body, "paths", json_pack("[s]", path));
+    json_object_set_new(body, "wait", json_true());
+    if (policy)
+        json_object_set_new(body, "conflict", json_string(policy));
+    char *text = json_dumps(body, JSON_COMPACT);
+    struct it_response *r = it_json_req(d, "POST", "/api/v1/sync", text);
+    free(text);
+    json_decref(body);
+    return r;
+}
+
+json_t *
+it_jfind_path(json_t *json, const char *key, const char *path)
+{
+    json_t *arr = it_jget(json, key), *el;
+    size_t i;
+    json_array_foreach(arr, i, el)
+    {
+        const char *p = json_string_value(json_object_get(el, "path"));
+        if (p && strcmp(p, path) == 0)
+            return el;
+    }
+    return NULL;
+}
+
+long long
+it_events_newest(const struct it_daemon *d)
+{
+    struct it_response *r = it_get(d, "/api/v1/events/log?limit=1");
+    long long newest = (long long)json_integer_value(it_jget(r->json, "newest"));
+    it_response_free(r);
+    return newest;
+}
+
+json_t *
+it_events_since(const struct it_daemon *d, long long since)
+{
+    json_t *all = json_array();
+    for (;;) {
+        struct it_response *r = it_get(d, "/api/v1/events/log?since=%lld&limit=1000", since);
+        json_t *events = it_jget(r->json, "events");
+        size_t n = json_array_size(events);
+        if (r->status == 200)
+            json_array_extend(all, events);
+        long long next = (long long)json_integer_value(it_jget(r->json, "next"));
+        it_response_free(r);
+        if (n == 0 || next <= since)
+            return all;
+        since = next;
+    }
+}
+
+int
+it_env_unplug(struct it_env *env)
+{
+    char *away = it_fmt("%s/unplugged", env->root);
+    int rc = rename(env->share_dir, away);
+    free(away);
+    return rc == 0 ? 0 : -1;
+}
+
+int
+it_env_replug(struct it_env *env)
+{
+    char *away = it_fmt("%s/unplugged", env->root);
+    int rc = rename(away, env->share_dir);
+    free(away);
+    return rc == 0 ? 0 : -1;
+}

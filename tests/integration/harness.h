@@ -232,4 +232,35 @@ void it_share_file(const struct it_env *env, const char *rel, char *buf);
 /* Stop with SIGTERM (asserting exit 0) and start again on the same data dir. */
 void it_restart(struct it_env *env);
 
+/* ---- jobs, sync, conflicts and events ---- */
+
+/*
+ * Poll GET /api/v1/jobs/ID until the job has ended (no longer queued or
+ * running), at most timeout_s; returns the last response (never NULL).
+ */
+struct it_response *it_job_wait(const struct it_daemon *d, long long id, double timeout_s);
+/* Wait until no job is queued or running; 0, or -1 after timeout_s. */
+int it_jobs_idle(const struct it_daemon *d, double timeout_s);
+/*
+ * POST /api/v1/sync with "paths": [path], "wait": true, "conflict": policy
+ * (NULL: left out) and extra members (JSON object text such as
+ * {"in":false}, or NULL).
+ */
+struct it_response *it_sync(const struct it_daemon *d, const char *path, const char *policy,
+                            const char *extra_json);
+/* The element of json's array at dotted key whose "path" is path; borrowed, NULL if none. */
+json_t *it_jfind_path(json_t *json, const char *key, const char *path);
+/* The id of the newest logged event (0 when none). */
+long long it_events_newest(const struct it_daemon *d);
+/* Every logged event with an id above since, following pages; a new array. */
+json_t *it_events_since(const struct it_daemon *d, long long since);
+
+/*
+ * Make the share unreachable by moving ROOT/share to ROOT/unplugged (the
+ * daemon then keeps writes as offline changes, without forcing the share
+ * offline), and move it back. Return 0 or -1.
+ */
+int it_env_unplug(struct it_env *env);
+int it_env_replug(struct it_env *env);
+
 #endif
