@@ -295,3 +295,88 @@ st_is_conflict_name(const char *name, const char *stem, const char *ext, long ma
     long skew = (long)(timegm(&tm) - time(NULL));
     return skew <= max_skew_s && skew >= -max_skew_s;
 }
+
+/* ---- many files ---- */
+
+void
+st_numbered(char *buf, size_t cap, int i)
+{
+    snprintf(buf, cap, "file %04d\n", i);
+}
+
+void
+st_seed_numbered(const struct it_env *env, const char *dir, int from, int to)
+{
+    char rel[64], text[32];
+    for (int i = from; i <= to; i++) {
+        snprintf(rel, sizeof(rel), "%s%sf%04d.txt", dir, dir[0] ? "/" : "", i);
+        st_numbered(text, sizeof(text), i);
+        st_seed(env, rel, text);
+    }
+}
+
+struct it_response *
+st_sync_long(const struct it_env *env, const char *more)
+{
+    char *body =
+        it_fmt("{\"paths\":[\"//srv/s\"],\"wait\":true%s%s}", more ? "," : "", more ? more : "");
+    struct it_request rq = {.method = "POST",
+                            .path = "/api/v1/sync",
+                            .content_type = "application/json",
+                            .body = body,
+                            .body_len = strlen(body),
+                            .timeout_s = 120};
+    struct it_response *r = it_http(&env->d, &rq);
+    free(body);
+    IT_ASSERT_STATUS(r, 200);
+    return r;
+}
+
+size_t
+st_each_item(const struct it_env *env, const char *query, void (*fn)(json_t *it, void *ctx),
+             void *ctx)
+{
+    size_t n = 0;
+    char *cursor = NULL;
+    for (;;) {
+        char *enc = cursor ? it_urlencode(cursor) : NULL;
+        struct it_response *r =
+            it_get(&env->d, "/api/v1/items?under=//srv/s&depth=all&limit=1000%s%s%s", query,
+                   enc ? "&cursor=" : "", enc ? enc : "");
+        free(enc);
+        IT_ASSERT_STATUS(r, 200);
+        json_t *items = it_jget(r->json, "items"), *it;
+        size_t i;
+        json_array_foreach(items, i, it)
+        {
+            if (fn)
+                fn(it, ctx);
+            n++;
+        }
+        free(cursor);
+        cursor = json_is_string(it_jget(r->json, "next"))
+                     ? strdup(json_string_value(it_jget(r->json, "next")))
+                     : NULL;
+        it_response_free(r);
+        if (!cursor)
+            return n;
+    }
+}
+
+int
+st_count_entries(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (!prefix || strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}

@@ -114,4 +114,21 @@ char *st_find_name(const struct it_env *env, const char *prefix, int *ret_count)
  */
 int st_is_conflict_name(const char *name, const char *stem, const char *ext, long max_skew_s);
 
+/* ---- many files ---- */
+
+/* "file NNNN\n": the content of numbered file i. */
+void st_numbered(char *buf, size_t cap, int i);
+/* Numbered files from..to as DIR/fNNNN.txt (dir "" for the share root) on the server. */
+void st_seed_numbered(const struct it_env *env, const char *dir, int from, int to);
+/* POST /api/v1/sync of //srv/s with wait and a long timeout; more: further members, or NULL. */
+struct it_response *st_sync_long(const struct it_env *env, const char *more);
+/*
+ * Call fn (may be NULL) for every cached item under //srv/s at any depth
+ * matching the extra query ("&flags=dirty", or ""), following pages; the count.
+ */
+size_t st_each_item(const struct it_env *env, const char *query, void (*fn)(json_t *it, void *ctx),
+                    void *ctx);
+/* The entries of a local directory (not "." or ".."), those starting with prefix if given; -1. */
+int st_count_entries(const char *dir, const char *prefix);
+
 #endif
