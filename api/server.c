@@ -392,6 +392,7 @@ of_api_stop(struct of_api *api)
     MHD_quiesce_daemon(api->mhd);
     api_wait_cancel_all();
     api_sse_close_all(api->sse);
+    api_sse_drain(api->sse, 1000);
     struct timespec tick = {0, 20 * 1000000};
     for (int i = 0; i < 500 && atomic_load(&api->inflight) > 0; i++)
         nanosleep(&tick, NULL);

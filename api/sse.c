@@ -322,15 +322,19 @@ reader(void *cls, uint64_t pos, char *buf, size_t max)
         }
         pthread_mutex_unlock(&hub->lock);
         struct log_fill lf = {c, buf, max, out};
-        int64_t before = c->cursor;
-        if (!c->carry)
+        /* Batches the filter drops entirely must not park a client that is still behind. */
+        for (int batch = 0; batch < 64 && lf.out == 0 && !c->carry && c->cursor + 1 < base;
+             batch++) {
+            int64_t before = c->cursor;
             of_engine_events_scan(hub->eng, c->cursor, LOG_BATCH, from_log, &lf, NULL);
+            if (c->cursor == before) {
+                /* The log no longer holds them either: skip to what it has. */
+                c->cursor = base - 1;
+                break;
+            }
+        }
         out = lf.out;
         pthread_mutex_lock(&hub->lock);
-        if (c->cursor == before && c->cursor + 1 < base && !c->carry) {
-            /* The log no longer holds them either: skip to what it has. */
-            c->cursor = base - 1;
-        }
     }
     if (c->cursor + 1 >= hub->base)
         c->lost_told = 0; /* caught up: falling behind again is news worth telling */
@@ -450,10 +454,33 @@ start_cursor(struct api_request *req, struct sse_hub *hub, int64_t *ret, struct 
     return 0;
 }
 
+/* Wait up to ms for every stream to end (after close_all), so each gets its last chunk. */
+void
+api_sse_drain(struct sse_hub *hub, int ms)
+{
+    struct timespec tick = {0, 10 * 1000000};
+    for (int waited = 0; hub && waited < ms; waited += 10) {
+        pthread_mutex_lock(&hub->lock);
+        size_t n = hub->n_clients;
+        pthread_mutex_unlock(&hub->lock);
+        if (n == 0)
+            return;
+        nanosleep(&tick, NULL);
+    }
+}
+
 enum MHD_Result
 api_events_stream(struct api_request *req)
 {
     struct of_error err = {0};
+    if (req->method == API_HEAD) {
+        /* The head of a stream: a chunked body would follow even for HEAD otherwise. */
+        struct MHD_Response *resp =
+            MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (resp)
+            MHD_add_response_header(resp, "Content-Type", "text/event-stream");
+        return api_reply_response(req, MHD_HTTP_OK, resp);
+    }
     struct sse_hub *hub = req->sse;
     struct sse_client *c = calloc(1, sizeof(*c));
     if (!c || !hub) {
@@ -485,10 +512,13 @@ api_events_stream(struct api_request *req)
     if (cursor > 0 && oldest > cursor + 1) {
         c->cursor = oldest - 1;
         char text[256];
+        char now[40];
+        of_time_format(of_now_ns(), now, sizeof(now));
         int n = snprintf(text, sizeof(text),
-                         "event: DataLost\ndata: {\"type\":\"DataLost\",\"reason\":\"the log no "
-                         "longer holds events %" PRId64 " to %" PRId64 "\"}\n\n",
-                         cursor + 1, oldest - 1);
+                         "event: DataLost\ndata: {\"type\":\"DataLost\",\"time\":\"%s\","
+                         "\"reason\":\"the log no longer holds events %" PRId64 " to %" PRId64
+                         "\"}\n\n",
+                         now, cursor + 1, oldest - 1);
         c->carry = malloc((size_t)n);
         if (c->carry) {
             memcpy(c->carry, text, (size_t)n);

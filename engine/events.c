@@ -262,12 +262,22 @@ of_engine_events_ping(struct of_engine *eng, int64_t n, const char *text, struct
 {
     if (n < 1 || n > 100000)
         return of_error_set(reterr, OF_E(BAD_FIELD), "count is 1 to 100000");
+
     struct of_event *ev = malloc(sizeof(*ev));
     if (!ev)
         return of_error_set(reterr, OF_E(NOMEM), "out of memory");
     for (int64_t i = 0; i < n; i++) {
         of_event_init(ev, OF_EV_Ping, NULL);
-        snprintf(ev->text, sizeof(ev->text), "%s", text ? text : "");
+        /* A long detail is cut, on a UTF-8 character boundary so it stays valid text. */
+        size_t len = text ? strlen(text) : 0;
+        if (len >= sizeof(ev->text)) {
+            len = sizeof(ev->text) - 1;
+            while (len > 0 && ((unsigned char)text[len] & 0xc0) == 0x80)
+                len--;
+        }
+        if (len)
+            memcpy(ev->text, text, len);
+        ev->text[len] = '\0';
         engine_publish(eng, ev);
     }
     free(ev);
