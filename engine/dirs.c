@@ -358,7 +358,8 @@ of_engine_dir_list(struct of_engine *eng, const char *path, const char *user,
         return of_error_set(reterr, OF_E(NOMEM), "out of memory");
     }
     int have = of_store_item_get(eng->store, path, it, NULL) == 0;
-    int online = engine_share_online(eng, s);
+    /* A suspended tree is listed from the cache: it never reaches the server. */
+    int online = engine_share_online(eng, s) && !(have && it->suspended);
     /* Online the server decides; a cached file that became a directory is sync's to settle. */
     int clash = have && it->type == OF_ITEM_FILE;
     if (clash && !online) {

@@ -70,6 +70,7 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
         return of_error_set(reterr, OF_E(NOMEM), "out of memory");
     pthread_mutex_init(&eng->shares_lock, NULL);
     pthread_rwlock_init(&eng->tokens_lock, NULL);
+    pthread_mutex_init(&eng->room_lock, NULL);
     eng->background_sync_ns =
         (cfg->background_sync_s > 0 ? cfg->background_sync_s : 300) * 1000000000LL;
     eng->mass_delete_count = cfg->mass_delete_count > 0 ? cfg->mass_delete_count : 1000;
@@ -138,6 +139,7 @@ of_engine_free(struct of_engine *eng)
     of_store_free(eng->store);
     pthread_mutex_destroy(&eng->shares_lock);
     pthread_rwlock_destroy(&eng->tokens_lock);
+    pthread_mutex_destroy(&eng->room_lock);
     free(eng);
 }
 

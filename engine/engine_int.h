@@ -90,6 +90,8 @@ struct sync_bg {
 
 struct of_engine {
     char data_dir[2048];
+    /* Held from making room to installing content, so parallel fills cannot overbook. */
+    pthread_mutex_t room_lock;
     int64_t background_sync_ns;
     int64_t mass_delete_count;
     int mass_delete_percent;

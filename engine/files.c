@@ -108,8 +108,15 @@ keep_with_room(struct op *op, const char *user, int64_t size)
 static int
 op_online(struct op *op)
 {
-    if (op->have_item && op->item.suspended)
-        return 0;
+    if (op->have_item)
+        return !op->item.suspended && engine_share_online(op->eng, op->share);
+    /* A new item takes its suspension from the nearest cached directory above it. */
+    char dir[OF_PATH_MAX + 1];
+    snprintf(dir, sizeof(dir), "%s", op->item.path);
+    while (of_path_parent(dir, dir, sizeof(dir)) == 0 && dir[2] && strchr(dir + 2, '/')) {
+        if (of_store_item_get(op->eng->store, dir, &op->scratch, NULL) == 0)
+            return !op->scratch.suspended && engine_share_online(op->eng, op->share);
+    }
     return engine_share_online(op->eng, op->share);
 }
 

@@ -143,6 +143,8 @@ run_one(struct of_engine *eng, struct job *j)
     persist(eng, j);
     publish_progress(eng, j);
     int rc = atomic_load(&j->abort) ? 0 : j->fn(eng, j, j->arg);
+    /* Results first: whoever sees the final state must find every result written. */
+    persist(eng, j);
     pthread_mutex_lock(&eng->jobs.lock);
     int stopping = !eng->jobs.running;
     pthread_mutex_unlock(&eng->jobs.lock);

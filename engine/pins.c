@@ -20,6 +20,17 @@ struct pin_args {
     int deep, fill, unpin;
     enum of_pin_scope scope;
     char user[OF_USER_MAX];
+    /* Files to fill once the tree is pinned: fetched by several workers at once. */
+    char **fills;
+    size_t n_fills, cap_fills, next_fill;
+    int full, failed;
+    pthread_mutex_t lock; /* fills cursor, job records, full/failed */
+};
+
+struct pin_worker {
+    struct of_engine *eng;
+    struct job *job;
+    struct pin_args *a;
 };
 
 static void
@@ -31,6 +42,10 @@ pin_args_free(void *arg)
     for (size_t i = 0; i < a->n; i++)
         free(a->paths[i]);
     free(a->paths);
+    for (size_t i = 0; i < a->n_fills; i++)
+        free(a->fills[i]);
+    free(a->fills);
+    pthread_mutex_destroy(&a->lock);
     free(a);
 }
 
@@ -84,6 +99,7 @@ fill(struct of_engine *eng, const char *path, struct of_error *reterr)
     if (rc == OF_E(UNAVAILABLE))
         engine_share_failed(eng, op->share, reterr);
     if (rc == 0) {
+        pthread_mutex_lock(&eng->room_lock);
         rc = engine_cache_make_room(eng, st.size, 1, reterr);
         if (rc == 0)
             rc = of_content_tmp_install(tmp, name, reterr);
@@ -95,6 +111,7 @@ fill(struct of_engine *eng, const char *path, struct of_error *reterr)
             if (rc < 0)
                 of_content_remove(eng->content, name);
         }
+        pthread_mutex_unlock(&eng->room_lock);
         of_content_tmp_free(tmp);
     }
     of_event_init(&ev, OF_EV_PrefetchFileEnd, path);
@@ -106,8 +123,23 @@ fill(struct of_engine *eng, const char *path, struct of_error *reterr)
     return rc;
 }
 
+static void
+queue_fill(struct pin_args *a, const char *path)
+{
+    if (a->n_fills == a->cap_fills) {
+        size_t cap = a->cap_fills ? a->cap_fills * 2 : 64;
+        void *grown = realloc(a->fills, cap * sizeof(*a->fills));
+        if (!grown)
+            return;
+        a->fills = grown;
+        a->cap_fills = cap;
+    }
+    if ((a->fills[a->n_fills] = strdup(path)) != NULL)
+        a->n_fills++;
+}
+
 static int
-pin_one(struct of_engine *eng, struct job *job, const struct pin_args *a, const struct of_item *it)
+pin_one(struct of_engine *eng, struct job *job, struct pin_args *a, const struct of_item *it)
 {
     struct of_error err = {0};
     int container = it->type != OF_ITEM_FILE;
@@ -117,11 +149,52 @@ pin_one(struct of_engine *eng, struct job *job, const struct pin_args *a, const 
     if (rc == 0)
         engine_publish_item(eng, a->unpin ? OF_EV_ItemNotPinned : OF_EV_ItemPinned, it->path,
                             (int)it->type);
-    if (rc == 0 && !a->unpin && a->fill && !container)
-        rc = fill(eng, it->path, &err);
+    /* Content comes after the whole tree is pinned, several files at a time. */
+    if (rc == 0 && !a->unpin && a->fill && !container) {
+        queue_fill(a, it->path);
+        return 0;
+    }
     result(eng, job, it->path, a->unpin ? OF_SYNC_OP_NONE : OF_SYNC_OP_FILL, rc, &err);
-    engine_job_progress(eng, job, 0, 1, 0, rc == 0 && !container ? it->local.size : 0);
+    engine_job_progress(eng, job, 0, 1, 0, 0);
+    a->failed |= rc < 0;
     return rc;
+}
+
+static void *
+fill_worker(void *arg)
+{
+    struct pin_worker *w = arg;
+    struct pin_args *a = w->a;
+    for (;;) {
+        pthread_mutex_lock(&a->lock);
+        size_t i = a->next_fill++;
+        pthread_mutex_unlock(&a->lock);
+        if (i >= a->n_fills || engine_job_aborted(w->job))
+            return NULL;
+        struct of_error err = {0};
+        int rc = fill(w->eng, a->fills[i], &err);
+        pthread_mutex_lock(&a->lock);
+        result(w->eng, w->job, a->fills[i], OF_SYNC_OP_FILL, rc, &err);
+        engine_job_progress(w->eng, w->job, 0, 1, 0, 0);
+        a->full |= rc == OF_E(CACHE_FULL);
+        a->failed |= rc < 0;
+        pthread_mutex_unlock(&a->lock);
+    }
+}
+
+/* Fill the queued files with as many transfers at once as their shares allow (4). */
+static void
+run_fills(struct of_engine *eng, struct job *job, struct pin_args *a)
+{
+    struct pin_worker w = {eng, job, a};
+    pthread_t workers[3];
+    int started = 0;
+    for (int i = 0; i < 3; i++)
+        if (pthread_create(&workers[started], NULL, fill_worker, &w) == 0)
+            started++;
+    fill_worker(&w);
+    for (int i = 0; i < started; i++)
+        pthread_join(workers[i], NULL);
 }
 
 struct children {
@@ -147,11 +220,9 @@ collect(void *arg, const struct of_item *it)
 
 /* Pin (or unpin) the children of a directory, recursing when deep. */
 static int
-pin_below(struct of_engine *eng, struct job *job, const struct pin_args *a, const char *dir,
-          int depth)
+pin_below(struct of_engine *eng, struct job *job, struct pin_args *a, const char *dir, int depth)
 {
     struct children c = {0};
-    int failed = 0;
     if (!a->unpin) {
         /* Learn the server's children first, so a deep pin covers what is not cached yet. */
         struct of_dir_entry *ents = NULL;
@@ -171,12 +242,12 @@ pin_below(struct of_engine *eng, struct job *job, const struct pin_args *a, cons
             engine_job_progress(eng, job, 0, 1, 0, 0);
             continue;
         }
-        failed |= pin_one(eng, job, a, it) < 0;
+        pin_one(eng, job, a, it);
         if (a->deep && it->type != OF_ITEM_FILE && depth < 256)
-            failed |= pin_below(eng, job, a, it->path, depth + 1) < 0;
+            pin_below(eng, job, a, it->path, depth + 1);
     }
     free(c.v);
-    return failed ? -1 : 0;
+    return 0;
 }
 
 static int
@@ -184,7 +255,6 @@ pin_job(struct of_engine *eng, struct job *job, void *arg)
 {
     struct pin_args *a = arg;
     struct of_item *it = malloc(sizeof(*it));
-    int failed = 0, full = 0;
     if (!it)
         return OF_E(NOMEM);
     engine_job_progress(eng, job, (int64_t)a->n, 0, 0, 0);
@@ -192,22 +262,22 @@ pin_job(struct of_engine *eng, struct job *job, void *arg)
         struct of_error err = {0};
         if (of_store_item_get(eng->store, a->paths[i], it, &err) < 0) {
             result(eng, job, a->paths[i], OF_SYNC_OP_NONE, err.code, &err);
-            failed = 1;
+            a->failed = 1;
             continue;
         }
-        int rc = pin_one(eng, job, a, it);
-        full |= rc == OF_E(CACHE_FULL);
-        failed |= rc < 0;
+        pin_one(eng, job, a, it);
         if (it->type != OF_ITEM_FILE && (a->deep || a->unpin))
-            failed |= pin_below(eng, job, a, it->path, 0) < 0;
+            pin_below(eng, job, a, it->path, 0);
     }
     free(it);
+    if (a->n_fills)
+        run_fills(eng, job, a);
     /* Unpinned content may now be over the unpinned limit. */
     if (a->unpin)
         engine_cache_make_room(eng, 0, 0, NULL);
-    if (full)
+    if (a->full)
         engine_job_message(eng, job, "some items did not fit in the cache (cache-full)");
-    return full ? OF_E(CACHE_FULL) : failed ? OF_E(CONFLICT) : 0;
+    return a->full ? OF_E(CACHE_FULL) : a->failed ? OF_E(CONFLICT) : 0;
 }
 
 /* Make sure a path is an item: online, a file or directory the cache has not seen is stat'ed. */
@@ -244,6 +314,8 @@ of_engine_pin(struct of_engine *eng, const char *const *paths, size_t n_paths, i
     if (n_paths == 0 || n_paths > 1024)
         return of_error_set(reterr, OF_E(BAD_FIELD), "paths holds 1 to 1024 paths");
     struct pin_args *a = calloc(1, sizeof(*a));
+    if (a)
+        pthread_mutex_init(&a->lock, NULL);
     int rc = a && (a->paths = calloc(n_paths, sizeof(char *)))
                  ? 0
                  : of_error_set(reterr, OF_E(NOMEM), "out of memory");

@@ -266,6 +266,15 @@ parent_pins(struct sync_ctx *ctx, const char *path, struct inherited *ret)
     free(p);
 }
 
+/* Is the item pinned (for anyone)? Pinned content counts against the total limit only. */
+static int
+pinned(struct sync_ctx *ctx, struct op *op)
+{
+    struct of_pin_info pi;
+    return op->have_item && of_store_pin_info(ctx->eng->store, &op->item, NULL, &pi, NULL) == 0 &&
+           pi.pinned;
+}
+
 int
 sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
           struct of_error *reterr)
@@ -308,7 +317,8 @@ sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
         char hash[OF_HASH_HEX], name[OF_CONTENT_NAME_MAX];
         rc = engine_op_download(op, &tmp, &st, hash, reterr);
         if (rc == 0)
-            rc = engine_cache_make_room(ctx->eng, st.size, inh.n > 0 || fetch, reterr);
+            rc = engine_cache_make_room(ctx->eng, st.size, inh.n > 0 || fetch || pinned(ctx, op),
+                                        reterr);
         if (rc == 0)
             rc = of_content_tmp_install(tmp, name, reterr);
         if (rc == 0) {

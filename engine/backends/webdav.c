@@ -19,6 +19,13 @@
  * write waits for the tag to turn strong (see webdav_xml.h for how weak and
  * missing tags are recorded).
  *
+ * Other things the protocol leaves to the client: a read PROPFINDs first and
+ * checks the GET's reply against that version before any byte reaches the
+ * sink (a changed file is fetched again, never delivered torn); a remove
+ * PROPFINDs at depth 1, since DELETE takes a collection's members along; a
+ * rename checks the destination's parent, since nginx would make it. A
+ * request that moves no byte for timeout_ms fails (a progress callback).
+ *
  * The object owns its copies of the URL and of the credentials (wiped on
  * free); neither a secret nor a credential-bearing URL is ever logged or put
  * in an error detail: details name share-relative paths.
@@ -41,6 +48,9 @@
 #include "path.h"
 #include "util.h"
 #include "webdav_xml.h"
+
+/* of_error_set that visibly returns code (to readers and to the static analyzer alike). */
+#define FAIL(err, code, ...) (of_error_set((err), (code), __VA_ARGS__), (code))
 
 #define HDR_VALUE_MAX 256
 #define READ_ATTEMPTS 3
@@ -65,7 +75,7 @@ struct webdav {
     pthread_t thread;
     int thread_started;
     pthread_mutex_t lock;
-    pthread_cond_t done; /* some transfer finished */
+    pthread_cond_t done;             /* some transfer finished */
     struct xfer *queue, *queue_tail; /* waiting to be added to the multi; under lock */
     struct xfer *active;             /* in the multi; backend thread only */
     int stopping;                    /* under lock */
@@ -83,6 +93,7 @@ struct xfer {
     /* The request body: the file of a PUT. */
     int fd;
     int64_t up_off, up_len;
+    int read_failed; /* the file shrank or could not be read */
 
     /* Headers of the last response (interim 1xx and auth challenges are reset). */
     char etag[HDR_VALUE_MAX];
@@ -101,6 +112,11 @@ struct xfer {
     int mismatch; /* it is of another version: nothing was delivered */
     int complete; /* all wanted bytes delivered; the rest was cut off */
     int sink_rc;  /* the sink stopped the transfer with this code */
+
+    /* Stall detection: when the byte counts last moved (ms, monotonic). */
+    curl_off_t moved;
+    int64_t moved_ms;
+    int stalled;
 
     CURLcode result;
     long status;
@@ -222,6 +238,37 @@ perform(struct webdav *w, struct xfer *x)
 }
 
 /* ---- curl callbacks (on the backend thread) ---- */
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A request that moves no byte either way for timeout_ms fails. (curl's own
+ * low-speed check averages over seconds, so bytes sent in a request body
+ * hide a silent server for a while; it stays on to wake this up each second.)
+ */
+static int
+on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct xfer *x = ud;
+    (void)dltotal;
+    (void)ultotal;
+    int64_t now = mono_ms();
+    if (dlnow + ulnow != x->moved || x->moved_ms == 0) {
+        x->moved = dlnow + ulnow;
+        x->moved_ms = now;
+        return 0;
+    }
+    if (now - x->moved_ms < x->w->timeout_ms)
+        return 0;
+    x->stalled = 1;
+    return 1;
+}
 
 static void
 header_value(const char *v, size_t len, char *out, size_t cap)
@@ -379,8 +426,10 @@ on_upload(char *buf, size_t size, size_t n, void *ud)
     if ((int64_t)cap > x->up_len - x->up_off)
         cap = (size_t)(x->up_len - x->up_off);
     ssize_t got = of_pread_full(x->fd, buf, cap, (off_t)x->up_off);
-    if (got <= 0)
-        return CURL_READFUNC_ABORT; /* the file shrank or cannot be read */
+    if (got <= 0) {
+        x->read_failed = 1;
+        return CURL_READFUNC_ABORT;
+    }
     x->up_off += got;
     return (size_t)got;
 }
@@ -424,6 +473,9 @@ xfer_init(struct webdav *w, struct xfer *x, const char *method, const char *url)
     curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, w->insecure ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, w->insecure ? 0L : 2L);
     if (w->ca_file)
@@ -460,14 +512,6 @@ xfer_done(struct xfer *x)
     of_webdav_xml_free(x->xml);
 }
 
-static int64_t
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 sleep_ms(long ms)
 {
@@ -499,18 +543,23 @@ static int
 transport_fail(const struct xfer *x, const char *what, const char *rel, struct of_error *err)
 {
     const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
+    if (x->read_failed)
+        return FAIL(err, OF_E(IO), "cannot read the new content of '%s'", shown(rel));
     switch (x->result) {
     case CURLE_OUT_OF_MEMORY:
-        return of_error_set(err, OF_E(NOMEM), "out of memory while %s '%s'", what, shown(rel));
+        return FAIL(err, OF_E(NOMEM), "out of memory while %s '%s'", what, shown(rel));
     case CURLE_READ_ERROR:
-        return of_error_set(err, OF_E(IO), "cannot read the new content of '%s'", shown(rel));
+        return FAIL(err, OF_E(IO), "cannot read the new content of '%s'", shown(rel));
     case CURLE_ABORTED_BY_CALLBACK:
-        return of_error_set(err, OF_E(UNAVAILABLE), "the share is being closed");
+        if (x->stalled)
+            return FAIL(err, OF_E(UNAVAILABLE),
+                        "the server stopped answering while %s '%s' (%ld ms)", what, shown(rel),
+                        x->w->timeout_ms);
+        return FAIL(err, OF_E(UNAVAILABLE), "the share is being closed");
     default:
         /* Connect, TLS, timeout, reset, a body cut short: the share, not the item. */
-        return of_error_set(err, OF_E(UNAVAILABLE), "no complete answer from the server while %s "
-                                                    "'%s': %s",
-                            what, shown(rel), why);
+        return FAIL(err, OF_E(UNAVAILABLE), "no complete answer from the server while %s '%s': %s",
+                    what, shown(rel), why);
     }
 }
 
@@ -521,24 +570,22 @@ status_fail(const struct webdav *w, long st, const char *what, const char *rel,
 {
     const char *p = shown(rel);
     if ((st == 401 || st == 407) && w->auth == OF_AUTH_NONE)
-        return of_error_set(err, OF_E(UNAVAILABLE), "the server asks for credentials (HTTP %ld) "
-                                                    "and the share has none",
-                            st);
+        return FAIL(err, OF_E(UNAVAILABLE),
+                    "the server asks for credentials (HTTP %ld) and the share has none", st);
     if (st == 401 || st == 403 || st == 407)
-        return of_error_set(err, OF_E(UNAVAILABLE), "the server refused the credentials (HTTP %ld)",
-                            st);
+        return FAIL(err, OF_E(UNAVAILABLE), "the server refused the credentials (HTTP %ld)", st);
     if (st == 404 || st == 410)
-        return of_error_set(err, OF_E(NOT_FOUND), "'%s' does not exist", p);
+        return FAIL(err, OF_E(NOT_FOUND), "'%s' does not exist", p);
     if (st == 412)
-        return of_error_set(err, OF_E(PRECONDITION), "'%s' changed on the server", p);
+        return FAIL(err, OF_E(PRECONDITION), "'%s' changed on the server", p);
     if (st == 423)
-        return of_error_set(err, OF_E(UNAVAILABLE), "'%s' is locked on the server", p);
+        return FAIL(err, OF_E(UNAVAILABLE), "'%s' is locked on the server", p);
     if (st == 507)
-        return of_error_set(err, OF_E(IO), "the server is out of space while %s '%s'", what, p);
+        return FAIL(err, OF_E(IO), "the server is out of space while %s '%s'", what, p);
     if (st >= 500)
-        return of_error_set(err, OF_E(UNAVAILABLE), "the server failed (HTTP %ld) while %s '%s'",
-                            st, what, p);
-    return of_error_set(err, OF_E(IO), "the server answered HTTP %ld while %s '%s'", st, what, p);
+        return FAIL(err, OF_E(UNAVAILABLE), "the server failed (HTTP %ld) while %s '%s'", st, what,
+                    p);
+    return FAIL(err, OF_E(IO), "the server answered HTTP %ld while %s '%s'", st, what, p);
 }
 
 /* ---- URLs ---- */
@@ -546,8 +593,8 @@ status_fail(const struct webdav *w, long st, const char *what, const char *rel,
 static int
 unreserved(unsigned char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 /*
@@ -584,7 +631,7 @@ static int
 check_rel(const char *rel, struct of_error *err)
 {
     if (!rel || of_path_validate_rel(rel, err) < 0)
-        return of_error_set(err, OF_E(BAD_PATH), "'%s' is not a valid share path", rel ? rel : "");
+        return FAIL(err, OF_E(BAD_PATH), "'%s' is not a valid share path", rel ? rel : "");
     return 0;
 }
 
@@ -592,8 +639,7 @@ check_rel(const char *rel, struct of_error *err)
 
 static int
 propfind_once(struct webdav *w, const char *rel, int depth, int slash,
-              struct of_webdav_entry **ret_v, size_t *ret_n, long *ret_status,
-              struct of_error *err)
+              struct of_webdav_entry **ret_v, size_t *ret_n, long *ret_status, struct of_error *err)
 {
     struct xfer x;
     char *url = url_of(w, rel, slash);
@@ -605,7 +651,7 @@ propfind_once(struct webdav *w, const char *rel, int depth, int slash,
     if (rc == 0)
         rc = xfer_header(&x, "Content-Type: application/xml; charset=utf-8");
     if (rc < 0) {
-        rc = of_error_set(err, rc, "cannot prepare a request for '%s'", shown(rel));
+        rc = FAIL(err, rc, "cannot prepare a request for '%s'", shown(rel));
         goto out;
     }
     x.mode = BODY_XML;
@@ -618,11 +664,10 @@ propfind_once(struct webdav *w, const char *rel, int depth, int slash,
     else if (x.result != CURLE_OK)
         rc = transport_fail(&x, "reading", rel, err);
     else if (x.status >= 300 && x.status < 400)
-        rc = of_error_set(err, OF_E(IO), "the server redirected the request for '%s'",
-                          shown(rel));
+        rc = FAIL(err, OF_E(IO), "the server redirected the request for '%s'", shown(rel));
     else if (x.status >= 200 && x.status < 300)
-        rc = of_error_set(err, OF_E(UNAVAILABLE), "the server's reply about '%s' is not a DAV "
-                                                  "multistatus", shown(rel));
+        rc = FAIL(err, OF_E(UNAVAILABLE), "the server's reply about '%s' is not a DAV multistatus",
+                  shown(rel));
     else
         rc = status_fail(w, x.status, "reading", rel, err);
 out:
@@ -655,8 +700,8 @@ propfind(struct webdav *w, const char *rel, int depth, struct of_webdav_entry **
             self = &v[i];
     if (!self) {
         free(v);
-        return of_error_set(err, OF_E(UNAVAILABLE),
-                            "the server's reply does not describe '%s' itself", shown(rel));
+        return FAIL(err, OF_E(UNAVAILABLE), "the server's reply does not describe '%s' itself",
+                    shown(rel));
     }
     /* Hidden follows the item's own name, as in a listing of its parent. */
     const char *name = rel[0] ? of_path_name(rel) : "";
@@ -704,17 +749,16 @@ create_fail(struct webdav *w, const char *rel, long st, const char *what, struct
     parent_of(rel, parent);
     int rc = stat_entry(w, parent, &pe, &perr);
     if (rc == OF_E(NOT_FOUND))
-        return of_error_set(err, OF_E(PARENT_MISSING), "the directory '%s' does not exist",
-                            shown(parent));
+        return FAIL(err, OF_E(PARENT_MISSING), "the directory '%s' does not exist", shown(parent));
     if (rc == 0 && pe.st.type != OF_STAT_DIR)
-        return of_error_set(err, OF_E(NOT_A_DIR), "'%s' is not a directory", shown(parent));
+        return FAIL(err, OF_E(NOT_A_DIR), "'%s' is not a directory", shown(parent));
     if (rc == OF_E(UNAVAILABLE) && st < 500) {
-        *err = perr;
+        if (err)
+            *err = perr;
         return rc;
     }
     if (st == 404 || st == 409)
-        return of_error_set(err, OF_E(IO), "the server refused %s '%s' (HTTP %ld)", what,
-                            shown(rel), st);
+        return FAIL(err, OF_E(IO), "the server refused %s '%s' (HTTP %ld)", what, shown(rel), st);
     return status_fail(w, st, what, rel, err);
 }
 
@@ -744,10 +788,10 @@ precheck(struct webdav *w, const char *rel, const char *if_match, int depth, cha
             return rc;
         if (!if_match[0] || strcmp(self->st.etag, if_match) != 0) {
             free(v);
-            return of_error_set(err, OF_E(PRECONDITION), if_match[0]
-                                                             ? "'%s' changed on the server"
-                                                             : "'%s' already exists on the server",
-                                rel);
+            return FAIL(err, OF_E(PRECONDITION),
+                        if_match[0] ? "'%s' changed on the server"
+                                    : "'%s' already exists on the server",
+                        rel);
         }
         unsigned int f = self->flags;
         if ((f & OF_WEBDAV_ETAG_SERVER) && !(f & OF_WEBDAV_ETAG_WEAK))
@@ -798,9 +842,9 @@ wd_list(struct of_backend *be, const char *rel, struct of_dirent **ret_entries, 
         return rc;
     struct of_dirent *out = NULL;
     if (self->st.type != OF_STAT_DIR)
-        rc = of_error_set(err, OF_E(NOT_A_DIR), "'%s' is not a directory", shown(rel));
-    else if (n > 1 && !(out = calloc(n - 1, sizeof(*out))))
-        rc = of_error_set(err, OF_E(NOMEM), "out of memory listing '%s'", shown(rel));
+        rc = FAIL(err, OF_E(NOT_A_DIR), "'%s' is not a directory", shown(rel));
+    else if (!(out = calloc(n, sizeof(*out)))) /* n counts rel itself too */
+        rc = FAIL(err, OF_E(NOMEM), "out of memory listing '%s'", shown(rel));
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (v[i].name[0] == '\0')
             continue;
@@ -840,7 +884,7 @@ get_once(struct webdav *w, const char *rel, const struct of_webdav_entry *cur, i
         rc = xfer_header(&x, hdr);
     }
     if (rc < 0) {
-        rc = of_error_set(err, rc, "cannot prepare a request for '%s'", rel);
+        rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
         goto out;
     }
     if (offset > 0 || want < cur->st.size - offset) {
@@ -854,7 +898,7 @@ get_once(struct webdav *w, const char *rel, const struct of_webdav_entry *cur, i
     x.want = want;
     run(w, &x, "GET", rel);
     if (x.sink_rc)
-        rc = of_error_set(err, x.sink_rc, "the transfer of '%s' was stopped by its receiver", rel);
+        rc = FAIL(err, x.sink_rc, "the transfer of '%s' was stopped by its receiver", rel);
     else if (x.mismatch || x.status == 412 || x.status == 416)
         rc = 1;
     else if (x.result != CURLE_OK && !(x.complete && x.result == CURLE_WRITE_ERROR))
@@ -862,7 +906,7 @@ get_once(struct webdav *w, const char *rel, const struct of_webdav_entry *cur, i
     else if (x.status != 200 && x.status != 206)
         rc = status_fail(w, x.status, "reading", rel, err);
     else if (x.got != want)
-        rc = of_error_set(err, OF_E(UNAVAILABLE), "the download of '%s' was cut short", rel);
+        rc = FAIL(err, OF_E(UNAVAILABLE), "the download of '%s' was cut short", rel);
 out:
     if (url)
         xfer_done(&x);
@@ -876,13 +920,13 @@ wd_read(struct of_backend *be, const char *rel, int64_t offset, int64_t length,
 {
     struct webdav *w = (struct webdav *)be;
     if (offset < 0)
-        return of_error_set(err, OF_E(BAD_RANGE), "a read cannot start before the file");
+        return FAIL(err, OF_E(BAD_RANGE), "a read cannot start before the file");
     int rc = check_rel(rel, err);
     for (int attempt = 0; rc == 0 && attempt < READ_ATTEMPTS; attempt++) {
         struct of_webdav_entry cur;
         rc = stat_entry(w, rel, &cur, err);
         if (rc == 0 && cur.st.type != OF_STAT_FILE)
-            rc = of_error_set(err, OF_E(NOT_A_FILE), "'%s' is a directory", shown(rel));
+            rc = FAIL(err, OF_E(NOT_A_FILE), "'%s' is a directory", shown(rel));
         if (rc < 0)
             return rc;
         /* Past the end there is nothing to read, and offset + want must not overflow. */
@@ -895,13 +939,13 @@ wd_read(struct of_backend *be, const char *rel, int64_t offset, int64_t length,
             return rc;
         rc = 0; /* changed between the PROPFIND and the GET: look again */
     }
-    return of_error_set(err, OF_E(IO), "'%s' kept changing on the server while it was read", rel);
+    return FAIL(err, OF_E(IO), "'%s' kept changing on the server while it was read", rel);
 }
 
 /* PUT the whole of fd_in (len bytes) to rel with the precondition header hdr. */
 static int
-put_once(struct webdav *w, const char *rel, int fd_in, int64_t len, const char *hdr,
-         char *ret_etag, long *ret_status, struct of_error *err)
+put_once(struct webdav *w, const char *rel, int fd_in, int64_t len, const char *hdr, char *ret_etag,
+         long *ret_status, struct of_error *err)
 {
     struct xfer x;
     char *url = url_of(w, rel, 0);
@@ -909,7 +953,7 @@ put_once(struct webdav *w, const char *rel, int fd_in, int64_t len, const char *
     if (rc == 0 && hdr[0])
         rc = xfer_header(&x, hdr);
     if (rc < 0) {
-        rc = of_error_set(err, rc, "cannot prepare a request for '%s'", rel);
+        rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
         goto out;
     }
     x.fd = fd_in;
@@ -956,28 +1000,28 @@ wd_write(struct of_backend *be, const char *rel, int fd_in, const char *if_match
     long st = 0;
     int rc = check_rel(rel, err);
     if (rc == 0 && !rel[0])
-        rc = of_error_set(err, OF_E(NOT_A_FILE), "the share root is a directory");
+        rc = FAIL(err, OF_E(NOT_A_FILE), "the share root is a directory");
     if (rc == 0 && fstat(fd_in, &sb) < 0)
-        rc = of_error_set(err, OF_E(IO), "cannot read the new content of '%s'", rel);
+        rc = FAIL(err, OF_E(IO), "cannot read the new content of '%s'", rel);
     if (rc == 0 && if_match)
         rc = precheck(w, rel, if_match, 0, hdr, sizeof(hdr), &v, &n, &self, err);
     if (rc == OF_E(NOT_FOUND))
-        rc = of_error_set(err, OF_E(PRECONDITION), "'%s' no longer exists on the server", rel);
+        rc = FAIL(err, OF_E(PRECONDITION), "'%s' no longer exists on the server", rel);
     if (rc == 0 && self && self->st.type == OF_STAT_DIR)
-        rc = of_error_set(err, OF_E(NOT_A_FILE), "'%s' is a directory", rel);
+        rc = FAIL(err, OF_E(NOT_A_FILE), "'%s' is a directory", rel);
     free(v);
     if (rc == 0)
         rc = put_once(w, rel, fd_in, (int64_t)sb.st_size, hdr, etag, &st, err);
     if (rc < 0)
         return rc;
     if (st == 412)
-        return of_error_set(err, OF_E(PRECONDITION),
-                            if_match && !if_match[0] ? "'%s' already exists on the server"
-                                                     : "'%s' changed on the server",
-                            rel);
+        return FAIL(err, OF_E(PRECONDITION),
+                    if_match && !if_match[0] ? "'%s' already exists on the server"
+                                             : "'%s' changed on the server",
+                    rel);
     if (st == 405 || ((st == 404 || st == 409) && stat_entry(w, rel, &after, NULL) == 0 &&
                       after.st.type == OF_STAT_DIR))
-        return of_error_set(err, OF_E(NOT_A_FILE), "'%s' is a directory", rel);
+        return FAIL(err, OF_E(NOT_A_FILE), "'%s' is a directory", rel);
     if (st == 404 || st == 409 || st >= 500)
         return create_fail(w, rel, st, "writing", err);
     if (st < 200 || st >= 300)
@@ -1006,16 +1050,16 @@ wd_remove(struct of_backend *be, const char *rel, const char *if_match, struct o
     size_t n = 0;
     int rc = check_rel(rel, err);
     if (rc == 0 && !rel[0])
-        rc = of_error_set(err, OF_E(BAD_PATH), "the share root cannot be removed");
+        rc = FAIL(err, OF_E(BAD_PATH), "the share root cannot be removed");
     if (rc == 0 && if_match)
         rc = precheck(w, rel, if_match, 1, hdr, sizeof(hdr), &v, &n, &self, err);
     else if (rc == 0)
         rc = propfind(w, rel, 1, &v, &n, &self, err);
     if (rc == 0 && !self)
-        rc = of_error_set(err, OF_E(NOT_FOUND), "'%s' does not exist", rel);
+        rc = FAIL(err, OF_E(NOT_FOUND), "'%s' does not exist", rel);
     /* DELETE of a collection takes its members with it; the contract wants only empty ones. */
     if (rc == 0 && self->st.type == OF_STAT_DIR && n > 1)
-        rc = of_error_set(err, OF_E(NOT_EMPTY), "the directory '%s' is not empty", rel);
+        rc = FAIL(err, OF_E(NOT_EMPTY), "the directory '%s' is not empty", rel);
     int dir = rc == 0 && self->st.type == OF_STAT_DIR;
     free(v);
     if (rc < 0)
@@ -1026,14 +1070,14 @@ wd_remove(struct of_backend *be, const char *rel, const char *if_match, struct o
     if (rc == 0 && hdr[0])
         rc = xfer_header(&x, hdr);
     if (rc < 0) {
-        rc = of_error_set(err, rc, "cannot prepare a request for '%s'", rel);
+        rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
         goto out;
     }
     run(w, &x, "DELETE", rel);
     if (x.result != CURLE_OK)
         rc = transport_fail(&x, "removing", rel, err);
     else if (x.status == 207)
-        rc = of_error_set(err, OF_E(IO), "the server could not remove all of '%s'", rel);
+        rc = FAIL(err, OF_E(IO), "the server could not remove all of '%s'", rel);
     else if (x.status < 200 || x.status >= 300)
         rc = status_fail(w, x.status, "removing", rel, err);
 out:
@@ -1051,14 +1095,14 @@ wd_mkdir(struct of_backend *be, const char *rel, struct of_stat *ret_st, struct 
     struct xfer x;
     int rc = check_rel(rel, err);
     if (rc == 0 && !rel[0])
-        rc = of_error_set(err, OF_E(EXISTS), "the share root exists");
+        rc = FAIL(err, OF_E(EXISTS), "the share root exists");
     if (rc < 0)
         return rc;
     char *url = url_of(w, rel, 1);
     rc = url ? xfer_init(w, &x, "MKCOL", url) : OF_E(NOMEM);
     if (rc < 0) {
         free(url);
-        return of_error_set(err, rc, "cannot prepare a request for '%s'", rel);
+        return FAIL(err, rc, "cannot prepare a request for '%s'", rel);
     }
     run(w, &x, "MKCOL", rel);
     long st = x.status;
@@ -1069,7 +1113,7 @@ wd_mkdir(struct of_backend *be, const char *rel, struct of_stat *ret_st, struct 
     if (rc < 0)
         return rc;
     if (st == 405)
-        return of_error_set(err, OF_E(EXISTS), "'%s' already exists", rel);
+        return FAIL(err, OF_E(EXISTS), "'%s' already exists", rel);
     if (st == 404 || st == 409 || st >= 500)
         return create_fail(w, rel, st, "creating", err);
     if (st < 200 || st >= 300)
@@ -1082,8 +1126,7 @@ wd_mkdir(struct of_backend *be, const char *rel, struct of_stat *ret_st, struct 
 }
 
 static int
-move(struct webdav *w, const char *from, const char *to, int dir, int replace,
-     struct of_error *err)
+move(struct webdav *w, const char *from, const char *to, int dir, int replace, struct of_error *err)
 {
     struct xfer x;
     char *dest = url_of(w, to, dir), *line = NULL;
@@ -1101,7 +1144,7 @@ move(struct webdav *w, const char *from, const char *to, int dir, int replace,
     if (rc == 0)
         rc = xfer_header(&x, replace ? "Overwrite: T" : "Overwrite: F");
     if (rc < 0) {
-        rc = of_error_set(err, rc, "cannot prepare a request for '%s'", from);
+        rc = FAIL(err, rc, "cannot prepare a request for '%s'", from);
         goto out;
     }
     run(w, &x, "MOVE", from);
@@ -1109,7 +1152,7 @@ move(struct webdav *w, const char *from, const char *to, int dir, int replace,
     if (x.result != CURLE_OK)
         rc = transport_fail(&x, "moving", from, err);
     else if (st == 412 && !replace)
-        rc = of_error_set(err, OF_E(EXISTS), "'%s' already exists", to);
+        rc = FAIL(err, OF_E(EXISTS), "'%s' already exists", to);
     else if (st == 409 || (st >= 500 && st != 502))
         rc = create_fail(w, to, st, "moving to", err);
     else if (st < 200 || st >= 300)
@@ -1133,10 +1176,10 @@ wd_rename(struct of_backend *be, const char *from, const char *to, int replace,
     if (rc == 0)
         rc = check_rel(to, err);
     if (rc == 0 && (!from[0] || !to[0]))
-        rc = of_error_set(err, OF_E(BAD_PATH), "the share root cannot be moved");
+        rc = FAIL(err, OF_E(BAD_PATH), "the share root cannot be moved");
     size_t flen = rc == 0 ? strlen(from) : 0;
     if (rc == 0 && strncmp(to, from, flen) == 0 && to[flen] == '/')
-        rc = of_error_set(err, OF_E(INVALID), "'%s' cannot move into itself", from);
+        rc = FAIL(err, OF_E(INVALID), "'%s' cannot move into itself", from);
     if (rc == 0)
         rc = stat_entry(w, from, &src, err);
     if (rc < 0 || strcmp(from, to) == 0)
@@ -1145,23 +1188,24 @@ wd_rename(struct of_backend *be, const char *from, const char *to, int replace,
     struct of_error derr = {0};
     int found = replace ? stat_entry(w, to, &dst, &derr) : OF_E(NOT_FOUND);
     if (found == OF_E(UNAVAILABLE)) {
-        *err = derr;
+        if (err)
+            *err = derr;
         return found;
     }
     /* replace overwrites files only: swallowing a directory is never what a client meant. */
     if (found == 0 && dst.st.type == OF_STAT_DIR)
-        return of_error_set(err, OF_E(NOT_A_FILE), "'%s' is a directory", to);
+        return FAIL(err, OF_E(NOT_A_FILE), "'%s' is a directory", to);
     if (found == 0 && dir)
-        return of_error_set(err, OF_E(NOT_A_DIR), "'%s' is not a directory", to);
+        return FAIL(err, OF_E(NOT_A_DIR), "'%s' is not a directory", to);
     /* Some servers (nginx) make the missing parents of a destination: the contract does not. */
     char parent[OF_PATH_MAX + 1];
     struct of_webdav_entry pe;
     parent_of(to, parent);
     rc = parent[0] ? stat_entry(w, parent, &pe, err) : 0;
     if (rc == OF_E(NOT_FOUND))
-        return of_error_set(err, OF_E(PARENT_MISSING), "the directory '%s' does not exist", parent);
+        return FAIL(err, OF_E(PARENT_MISSING), "the directory '%s' does not exist", parent);
     if (rc == 0 && parent[0] && pe.st.type != OF_STAT_DIR)
-        return of_error_set(err, OF_E(NOT_A_DIR), "'%s' is not a directory", parent);
+        return FAIL(err, OF_E(NOT_A_DIR), "'%s' is not a directory", parent);
     return rc < 0 ? rc : move(w, from, to, dir, replace, err);
 }
 
@@ -1171,14 +1215,14 @@ wd_probe(struct of_backend *be, struct of_error *err)
     struct of_webdav_entry root;
     int rc = stat_entry((struct webdav *)be, "", &root, err);
     if (rc == OF_E(NOT_FOUND))
-        return of_error_set(err, OF_E(UNAVAILABLE), "the share's collection does not exist on "
-                                                    "the server");
+        return FAIL(err, OF_E(UNAVAILABLE), "the share's collection does not exist on the server");
     if (rc == 0 && root.st.type != OF_STAT_DIR)
-        return of_error_set(err, OF_E(UNAVAILABLE), "the share's URL names a file, not a "
-                                                    "collection");
-    if (rc < 0 && rc != OF_E(UNAVAILABLE))
-        return of_error_set(err, OF_E(UNAVAILABLE), "the share cannot be checked now: %s",
-                            err ? err->detail : "");
+        return FAIL(err, OF_E(UNAVAILABLE), "the share's URL names a file, not a collection");
+    if (rc < 0 && rc != OF_E(UNAVAILABLE)) {
+        char why[sizeof(err->detail)];
+        snprintf(why, sizeof(why), "%s", err ? err->detail : "");
+        return FAIL(err, OF_E(UNAVAILABLE), "the share cannot be checked now: %s", why);
+    }
     return rc;
 }
 
@@ -1261,7 +1305,7 @@ parse_url(struct webdav *w, const char *url, struct of_error *err)
     int rc = OF_E(BAD_FIELD);
     CURLU *u = curl_url();
     if (!u)
-        return of_error_set(err, OF_E(NOMEM), "out of memory");
+        return FAIL(err, OF_E(NOMEM), "out of memory");
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) ||
@@ -1270,8 +1314,9 @@ parse_url(struct webdav *w, const char *url, struct of_error *err)
         goto out;
     }
     if (has_part(u, CURLUPART_USER) || has_part(u, CURLUPART_PASSWORD)) {
-        of_error_set(err, rc, "the remote URL must not hold credentials: give them as the "
-                              "share's auth settings");
+        of_error_set(err, rc,
+                     "the remote URL must not hold credentials: give them as the "
+                     "share's auth settings");
         goto out;
     }
     if (has_part(u, CURLUPART_QUERY) || has_part(u, CURLUPART_FRAGMENT)) {
@@ -1286,7 +1331,7 @@ parse_url(struct webdav *w, const char *url, struct of_error *err)
     if (plen == 0 || path[plen - 1] != '/') {
         char *slashed = malloc(plen + 2);
         if (!slashed) {
-            rc = of_error_set(err, OF_E(NOMEM), "out of memory");
+            rc = FAIL(err, OF_E(NOMEM), "out of memory");
             goto out;
         }
         snprintf(slashed, plen + 2, "%s/", path);
@@ -1310,7 +1355,7 @@ parse_url(struct webdav *w, const char *url, struct of_error *err)
     of_webdav_xml_free(probe);
     w->url = strdup(full);
     if (!w->url) {
-        rc = of_error_set(err, OF_E(NOMEM), "out of memory");
+        rc = FAIL(err, OF_E(NOMEM), "out of memory");
         goto out;
     }
     w->origin_len = strlen(full) - strlen(path);
@@ -1333,16 +1378,15 @@ copy_options(struct webdav *w, const struct of_backend_options *o, struct of_err
     w->connect_timeout_ms = o->connect_timeout_ms > 0 ? o->connect_timeout_ms : 5000;
     if (o->auth != OF_AUTH_NONE && o->auth != OF_AUTH_BASIC && o->auth != OF_AUTH_DIGEST &&
         o->auth != OF_AUTH_BEARER)
-        return of_error_set(err, OF_E(BAD_FIELD), "unknown authentication scheme");
+        return FAIL(err, OF_E(BAD_FIELD), "unknown authentication scheme");
     if ((o->auth == OF_AUTH_BASIC || o->auth == OF_AUTH_DIGEST) && (!o->username || !o->secret))
-        return of_error_set(err, OF_E(BAD_FIELD), "basic and digest auth need a user name and a "
-                                                  "password");
+        return FAIL(err, OF_E(BAD_FIELD), "basic and digest auth need a user name and a password");
     if (o->auth == OF_AUTH_BEARER && (!o->secret || !o->secret[0]))
-        return of_error_set(err, OF_E(BAD_FIELD), "bearer auth needs a token");
+        return FAIL(err, OF_E(BAD_FIELD), "bearer auth needs a token");
     if ((o->username && !(w->username = strdup(o->username))) ||
         (o->secret && !(w->secret = strdup(o->secret))) ||
         (o->ca_file && o->ca_file[0] && !(w->ca_file = strdup(o->ca_file))))
-        return of_error_set(err, OF_E(NOMEM), "out of memory");
+        return FAIL(err, OF_E(NOMEM), "out of memory");
     return 0;
 }
 
@@ -1351,7 +1395,7 @@ start(struct webdav *w, struct of_error *err)
 {
     w->multi = curl_multi_init();
     if (!w->multi)
-        return of_error_set(err, OF_E(NOMEM), "out of memory");
+        return FAIL(err, OF_E(NOMEM), "out of memory");
     long transfers = w->transfers;
     curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, transfers);
     curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, transfers);
@@ -1359,8 +1403,8 @@ start(struct webdav *w, struct of_error *err)
     curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, transfers < 8 ? 8L : transfers);
     int e = pthread_create(&w->thread, NULL, loop, w);
     if (e != 0)
-        return of_error_set(err, OF_E(INTERNAL), "cannot start the share's transfer thread: %s",
-                            strerrordesc_np(e));
+        return FAIL(err, OF_E(INTERNAL), "cannot start the share's transfer thread: %s",
+                    strerrordesc_np(e));
     w->thread_started = 1;
     return 0;
 }
@@ -1371,10 +1415,10 @@ of_backend_webdav_open(const char *url, const struct of_backend_options *opts,
 {
     pthread_once(&curl_once, curl_init);
     if (curl_init_rc != CURLE_OK)
-        return of_error_set(reterr, OF_E(INTERNAL), "libcurl cannot be initialized");
+        return FAIL(reterr, OF_E(INTERNAL), "libcurl cannot be initialized");
     struct webdav *w = calloc(1, sizeof(*w));
     if (!w)
-        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+        return FAIL(reterr, OF_E(NOMEM), "out of memory");
     w->base.ops = &webdav_ops;
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->done, NULL);

@@ -20,6 +20,9 @@
 #include "path.h"
 #include "util.h"
 
+/* of_error_set that visibly returns code (to readers and to the static analyzer alike). */
+#define FAIL(err, code, ...) (of_error_set((err), (code), __VA_ARGS__), (code))
+
 #define NS_SEP ' '
 #define DAV_NS "DAV:"
 #define TEXT_MAX 8192 /* an href; other texts are far shorter */
@@ -295,8 +298,8 @@ of_webdav_http_date(const char *s, int64_t *ret_ns)
     } else if (sscanf(p, " %2d-%3[A-Za-z]-%2d %2d:%2d:%2d %3[A-Z]%n", &d, mon, &y, &hh, &mm, &ss,
                       zone, &used) == 7) {
         y += y < 50 ? 2000 : 1900; /* RFC 850's two-digit year */
-    } else if (sscanf(p, " %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", mon, &d, &hh, &mm, &ss, &y,
-                      &used) == 6) {
+    } else if (sscanf(p, " %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", mon, &d, &hh, &mm, &ss, &y, &used) ==
+               6) {
         snprintf(zone, sizeof(zone), "GMT"); /* asctime */
     } else {
         return -1;
@@ -308,7 +311,7 @@ of_webdav_http_date(const char *s, int64_t *ret_ns)
     if (y < 1970 || y > 9999 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap) ||
         hh > 23 || mm > 59 || ss > 60 || hh < 0 || mm < 0 || ss < 0)
         return -1;
-    int64_t secs = days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
+    int64_t secs = days_from_civil(y, m, d) * 86400 + (int64_t)hh * 3600 + (int64_t)mm * 60 + ss;
     *ret_ns = secs * 1000000000;
     return 0;
 }
@@ -376,20 +379,19 @@ static enum elem
 classify(enum elem parent, const char *local)
 {
     static const struct {
-        enum elem parent;
         const char *local;
-        enum elem kind;
+        enum elem parent, kind;
     } places[] = {
-        {E_MULTISTATUS, "response", E_RESPONSE},
-        {E_RESPONSE, "href", E_HREF},
-        {E_RESPONSE, "propstat", E_PROPSTAT},
-        {E_PROPSTAT, "status", E_STATUS},
-        {E_PROPSTAT, "prop", E_PROP},
-        {E_PROP, "resourcetype", E_RESOURCETYPE},
-        {E_PROP, "getcontentlength", E_LENGTH},
-        {E_PROP, "getlastmodified", E_MODIFIED},
-        {E_PROP, "getetag", E_ETAG},
-        {E_RESOURCETYPE, "collection", E_COLLECTION},
+        {"response", E_MULTISTATUS, E_RESPONSE},
+        {"href", E_RESPONSE, E_HREF},
+        {"propstat", E_RESPONSE, E_PROPSTAT},
+        {"status", E_PROPSTAT, E_STATUS},
+        {"prop", E_PROPSTAT, E_PROP},
+        {"resourcetype", E_PROP, E_RESOURCETYPE},
+        {"getcontentlength", E_PROP, E_LENGTH},
+        {"getlastmodified", E_PROP, E_MODIFIED},
+        {"getetag", E_PROP, E_ETAG},
+        {"collection", E_RESOURCETYPE, E_COLLECTION},
     };
     if (!local)
         return E_OTHER;
@@ -478,13 +480,7 @@ add_entry(struct of_webdav_xml *x)
 {
     struct of_webdav_entry e;
     memset(&e, 0, sizeof(e));
-    const char *t;
-    size_t len;
-    trim(x->resp.href, strlen(x->resp.href), &t, &len);
-    char href[TEXT_MAX];
-    memcpy(href, t, len);
-    href[len] = '\0';
-    int self = href_name(x, href, e.name);
+    int self = href_name(x, x->resp.href, e.name); /* stored trimmed */
     if (self < 0)
         return;
     const struct props *p = &x->resp.props;
@@ -612,10 +608,10 @@ int
 of_webdav_xml_new(const char *base_path, struct of_webdav_xml **ret, struct of_error *reterr)
 {
     if (!base_path || base_path[0] != '/')
-        return of_error_set(reterr, OF_E(INVALID), "the base path must be absolute");
+        return FAIL(reterr, OF_E(INVALID), "the base path must be absolute");
     struct of_webdav_xml *x = calloc(1, sizeof(*x));
     if (!x)
-        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+        return FAIL(reterr, OF_E(NOMEM), "out of memory");
     int rc = base_split(x, base_path);
     if (rc == 0) {
         x->parser = XML_ParserCreateNS(NULL, NS_SEP);
@@ -623,8 +619,8 @@ of_webdav_xml_new(const char *base_path, struct of_webdav_xml **ret, struct of_e
     }
     if (rc < 0) {
         of_webdav_xml_free(x);
-        return of_error_set(reterr, rc,
-                            rc == OF_E(NOMEM) ? "out of memory" : "the base path is badly encoded");
+        return FAIL(reterr, rc,
+                    rc == OF_E(NOMEM) ? "out of memory" : "the base path is badly encoded");
     }
     XML_SetUserData(x->parser, x);
     XML_SetElementHandler(x->parser, on_start, on_end);
@@ -670,7 +666,7 @@ of_webdav_xml_finish(struct of_webdav_xml *x, struct of_webdav_entry **ret_entri
     if (x->rc == 0 && !x->seen_end)
         stop(x, OF_E(UNAVAILABLE), "the server's reply is not a complete DAV multistatus");
     if (x->rc)
-        return of_error_set(reterr, x->rc, "%s", x->detail);
+        return FAIL(reterr, x->rc, "%s", x->detail);
     *ret_entries = x->v;
     *ret_count = x->n;
     x->v = NULL;
