@@ -167,8 +167,11 @@ of_content_tmp_install(struct of_content_tmp *tmp, char *ret_name, struct of_err
         return of_error_set(reterr, OF_E(IO), "cannot move content into the cache: %s",
                             strerror(errno));
     tmp->installed = 1;
-    /* The rename is durable only once both directories are synced. */
-    if (of_fsync_dir(sub) < 0 || of_fsync_dir(tmp->cs->tmp_dir) < 0)
+    /*
+     * The new name is durable once its directory is synced. The temp name
+     * needs no sync: if a crash brings it back, start-up collects it.
+     */
+    if (of_fsync_dir(sub) < 0)
         of_log_warn("content: directory fsync failed: %s", strerror(errno));
     memcpy(ret_name, name, strlen(name) + 1);
     return 0;

@@ -24,6 +24,7 @@ struct share_rt {
     struct of_backend *be; /* NULL when the remote could not be opened */
     int refs;
     int removed;
+    pthread_mutex_t sync_lock; /* one sync of a share at a time */
     enum of_conn_state state;
     enum of_offline_reason reason;
     int64_t last_change_ns;

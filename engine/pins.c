@@ -233,7 +233,16 @@ pin_below(struct of_engine *eng, struct job *job, struct pin_args *a, const char
     }
     of_store_item_scan(eng->store, dir, 1, "", SIZE_MAX, collect, &c, NULL, NULL);
     engine_job_progress(eng, job, (int64_t)c.n, 0, 0, 0);
+    /* The pin rows of one directory's files commit together: one disk sync, not one each. */
+    int batch = of_store_begin(eng->store, NULL) == 0;
+    for (size_t i = 0; batch && i < c.n && !engine_job_aborted(job); i++)
+        if (c.v[i].type == OF_ITEM_FILE && !c.v[i].deleted_offline)
+            pin_one(eng, job, a, &c.v[i]);
+    if (batch && of_store_commit(eng->store, NULL) < 0)
+        batch = 0; /* rolled back: pin them one by one below */
     for (size_t i = 0; i < c.n && !engine_job_aborted(job); i++) {
+        if (batch && c.v[i].type == OF_ITEM_FILE)
+            continue;
         const struct of_item *it = &c.v[i];
         if (it->deleted_offline)
             continue;

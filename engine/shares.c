@@ -136,6 +136,7 @@ share_new(const struct of_share_rec *rec)
         return NULL;
     s->rec = *rec;
     s->refs = 1;
+    pthread_mutex_init(&s->sync_lock, NULL);
     struct of_error err = {0};
     struct of_backend_options opts;
     engine_share_options(rec, &opts);
@@ -159,6 +160,7 @@ share_unref(struct share_rt *s)
 {
     if (--s->refs == 0) {
         of_backend_free(s->be);
+        pthread_mutex_destroy(&s->sync_lock);
         free(s);
     }
 }

@@ -438,15 +438,24 @@ out_unlock:
     return rc;
 }
 
+/*
+ * Transactions nest: an inner begin/commit pair joins the outer transaction
+ * (the writer lock is recursive and held by this thread), and an inner
+ * rollback makes the outer commit roll back too.
+ */
 int
 of_store_begin(struct of_store *st, struct of_error *reterr)
 {
     store_lock(st);
+    if (st->txn_depth++ > 0)
+        return 0;
+    st->txn_failed = 0;
     sqlite3_stmt *s = store_stmt(st, S_BEGIN);
     if (!s || sqlite3_step(s) != SQLITE_DONE) {
         int rc = store_fail(st, reterr, "begin");
         if (s)
             store_done(s);
+        st->txn_depth--;
         store_unlock(st);
         return rc;
     }
@@ -457,16 +466,25 @@ of_store_begin(struct of_store *st, struct of_error *reterr)
 int
 of_store_commit(struct of_store *st, struct of_error *reterr)
 {
+    if (st->txn_depth > 1) {
+        st->txn_depth--;
+        store_unlock(st);
+        return 0;
+    }
+    if (st->txn_failed) {
+        of_store_rollback(st);
+        return of_error_set(reterr, OF_E(STORE), "an inner step failed; nothing was written");
+    }
     sqlite3_stmt *s = store_stmt(st, S_COMMIT);
-    int rc = 0;
     if (!s || sqlite3_step(s) != SQLITE_DONE) {
-        rc = store_fail(st, reterr, "commit");
+        int rc = store_fail(st, reterr, "commit");
         if (s)
             store_done(s);
         of_store_rollback(st);
         return rc;
     }
     store_done(s);
+    st->txn_depth = 0;
     store_unlock(st);
     return 0;
 }
@@ -474,11 +492,18 @@ of_store_commit(struct of_store *st, struct of_error *reterr)
 void
 of_store_rollback(struct of_store *st)
 {
+    if (st->txn_depth > 1) {
+        st->txn_depth--;
+        st->txn_failed = 1;
+        store_unlock(st);
+        return;
+    }
     sqlite3_stmt *s = store_stmt(st, S_ROLLBACK);
     if (s) {
         sqlite3_step(s);
         store_done(s);
     }
+    st->txn_depth = 0;
     store_unlock(st);
 }
 

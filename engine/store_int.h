@@ -86,6 +86,8 @@ struct of_store {
     struct store_conn r[STORE_READERS];
     unsigned next_reader;
     int version;
+    int txn_depth;  /* nesting of begin on the writer (guarded by its lock) */
+    int txn_failed; /* an inner level rolled back: the outer commit must not */
 };
 
 /* "//a/b" -> "//a/b/" and "//a/b0": the bounds of every path below it. */

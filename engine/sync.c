@@ -565,6 +565,8 @@ sync_share(struct sync_ctx *ctx, const char *server, const char *share)
         return of_error_set(&ctx->err, OF_E(UNAVAILABLE), "%s is offline", ctx->root);
     }
     const struct sync_args *a = ctx->args;
+    /* Two syncs of one share would do the same work twice and race into false conflicts. */
+    pthread_mutex_lock(&ctx->share->sync_lock);
     sync_conflicts_load(ctx);
     root_check(ctx);
     for (size_t i = 0; i < a->req.n_paths && !ctx->stop && !ctx->unavailable; i++)
@@ -588,6 +590,7 @@ sync_share(struct sync_ctx *ctx, const char *server, const char *share)
     }
     plan_free(ctx);
     sync_conflicts_free(ctx);
+    pthread_mutex_unlock(&ctx->share->sync_lock);
     engine_share_release(ctx->eng, ctx->share);
     ctx->share = NULL;
     return ctx->stop ? ctx->err.code : rc;

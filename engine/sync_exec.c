@@ -134,6 +134,9 @@ push(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error 
     const char *if_match = e->res.conflict && e->in.remote.exists ? e->in.remote.etag
                            : create                               ? ""
                                                                   : it->original.etag;
+    /* A backend without version tags gives none to check: never read "" as "must not exist". */
+    if (!create && if_match && !if_match[0])
+        if_match = NULL;
     rc = op->share->be->ops->write(op->share->be, op->rel, fd, if_match, &st, reterr);
     close(fd);
     if (rc == OF_E(PRECONDITION))
@@ -214,9 +217,8 @@ delete_server(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct 
         return 0;
     int rc;
     if (it->type == OF_ITEM_FILE) {
-        rc = op->share->be->ops->remove(op->share->be, op->rel,
-                                        e->res.conflict ? e->in.remote.etag : it->original.etag,
-                                        reterr);
+        const char *tag = e->res.conflict ? e->in.remote.etag : it->original.etag;
+        rc = op->share->be->ops->remove(op->share->be, op->rel, tag[0] ? tag : NULL, reterr);
         if (rc == OF_E(PRECONDITION))
             return as_conflict(ctx, e, OF_SYNC_DeletedOnClient_FileChangedOnServer, reterr);
     } else {

@@ -162,52 +162,55 @@ static int
 apache_config(const struct it_dav *dav, const char *conf)
 {
     const char *r = dav->root;
-    char *auth = dav->user ? it_fmt("  AuthType Basic\n"
+    const char *type = dav->digest ? "Digest" : "Basic";
+    char *auth = dav->user ? it_fmt("  AuthType %s\n"
                                     "  AuthName dav\n"
-                                    "  AuthBasicProvider file\n"
+                                    "  Auth%sProvider file\n"
                                     "  AuthUserFile %s/htpasswd\n"
                                     "  Require valid-user\n",
-                                    r)
+                                    type, type, r)
                            : it_fmt("  Require all granted\n");
     char *rate = dav->rate_kib > 0 ? it_fmt("  SetOutputFilter RATE_LIMIT\n"
                                             "  SetEnv rate-limit %ld\n",
                                             dav->rate_kib)
                                    : it_fmt("%s", "");
-    char *text = it_fmt(
-        "Listen 127.0.0.1:%u\n"
-        "ServerName 127.0.0.1\n"
-        "LoadModule mpm_event_module " APACHE_MODS "/mod_mpm_event.so\n"
-        "LoadModule authz_core_module " APACHE_MODS "/mod_authz_core.so\n"
-        "LoadModule authn_core_module " APACHE_MODS "/mod_authn_core.so\n"
-        "LoadModule authn_file_module " APACHE_MODS "/mod_authn_file.so\n"
-        "LoadModule auth_basic_module " APACHE_MODS "/mod_auth_basic.so\n"
-        "LoadModule authz_user_module " APACHE_MODS "/mod_authz_user.so\n"
-        "LoadModule alias_module " APACHE_MODS "/mod_alias.so\n"
-        "LoadModule env_module " APACHE_MODS "/mod_env.so\n"
-        "LoadModule ratelimit_module " APACHE_MODS "/mod_ratelimit.so\n"
-        "LoadModule dav_module " APACHE_MODS "/mod_dav.so\n"
-        "LoadModule dav_fs_module " APACHE_MODS "/mod_dav_fs.so\n"
-        "User " APACHE_USER "\n"
-        "Group " APACHE_USER "\n"
-        "PidFile %s/httpd.pid\n"
-        "ErrorLog %s/error.log\n"
-        "LogLevel warn\n"
-        "DefaultRuntimeDir %s/run\n"
-        "Mutex file:%s/run default\n"
-        "DavLockDB %s/lock/davlock\n"
-        "StartServers 1\n"
-        "ServerLimit 2\n"
-        "ThreadLimit 16\n"
-        "ThreadsPerChild 16\n"
-        "MaxRequestWorkers 32\n"
-        "MinSpareThreads 4\n"
-        "MaxSpareThreads 32\n"
-        "Alias /dav %s\n"
-        "<Directory %s>\n"
-        "  Dav On\n"
-        "%s%s"
-        "</Directory>\n",
-        (unsigned)dav->port, r, r, r, r, r, dav->dir, dav->dir, auth, rate);
+    char *text = it_fmt("Listen 127.0.0.1:%u\n"
+                        "ServerName 127.0.0.1\n"
+                        "LoadModule mpm_event_module " APACHE_MODS "/mod_mpm_event.so\n"
+                        "LoadModule authz_core_module " APACHE_MODS "/mod_authz_core.so\n"
+                        "LoadModule authn_core_module " APACHE_MODS "/mod_authn_core.so\n"
+                        "LoadModule authn_file_module " APACHE_MODS "/mod_authn_file.so\n"
+                        "LoadModule auth_basic_module " APACHE_MODS "/mod_auth_basic.so\n"
+                        "LoadModule auth_digest_module " APACHE_MODS "/mod_auth_digest.so\n"
+                        "LoadModule authz_user_module " APACHE_MODS "/mod_authz_user.so\n"
+                        "LoadModule alias_module " APACHE_MODS "/mod_alias.so\n"
+                        "LoadModule env_module " APACHE_MODS "/mod_env.so\n"
+                        "LoadModule ratelimit_module " APACHE_MODS "/mod_ratelimit.so\n"
+                        "LoadModule dav_module " APACHE_MODS "/mod_dav.so\n"
+                        "LoadModule dav_fs_module " APACHE_MODS "/mod_dav_fs.so\n"
+                        "User " APACHE_USER "\n"
+                        "Group " APACHE_USER "\n"
+                        "PidFile %s/httpd.pid\n"
+                        "ErrorLog %s/error.log\n"
+                        "LogLevel warn\n"
+                        "DefaultRuntimeDir %s/run\n"
+                        "Mutex file:%s/run default\n"
+                        "DavLockDB %s/lock/davlock\n"
+                        "StartServers 1\n"
+                        "ServerLimit 2\n"
+                        "ThreadLimit 16\n"
+                        "ThreadsPerChild 16\n"
+                        "MaxRequestWorkers 32\n"
+                        "MinSpareThreads 4\n"
+                        "MaxSpareThreads 32\n"
+                        "%s"
+                        "Alias /dav %s\n"
+                        "<Directory %s>\n"
+                        "  Dav On\n"
+                        "%s%s"
+                        "</Directory>\n",
+                        (unsigned)dav->port, r, r, r, r, r,
+                        dav->no_ranges ? "MaxRanges none\n" : "", dav->dir, dav->dir, auth, rate);
     int rc = write_text(conf, text);
     free(text);
     free(auth);
@@ -225,6 +228,10 @@ nginx_config(const struct it_dav *dav, const char *conf)
                            : it_fmt("%s", "");
     char *rate =
         dav->rate_kib > 0 ? it_fmt("      limit_rate %ldk;\n", dav->rate_kib) : it_fmt("%s", "");
+    char *tls = dav->tls ? it_fmt("    ssl_certificate %s;\n"
+                                  "    ssl_certificate_key %s/key.pem;\n",
+                                  dav->cert, r)
+                         : it_fmt("%s", "");
     char *text = it_fmt("load_module " NGINX_DAV_EXT ";\n"
                         "daemon off;\n"
                         "master_process off;\n"
@@ -241,7 +248,8 @@ nginx_config(const struct it_dav *dav, const char *conf)
                         "  scgi_temp_path %s/tmp;\n"
                         "  client_max_body_size 0;\n"
                         "  server {\n"
-                        "    listen 127.0.0.1:%u;\n"
+                        "    listen 127.0.0.1:%u%s;\n"
+                        "%s"
                         "    root %s/srv;\n"
                         "    location /dav/ {\n"
                         "      dav_methods PUT DELETE MKCOL COPY MOVE;\n"
@@ -252,11 +260,13 @@ nginx_config(const struct it_dav *dav, const char *conf)
                         "    }\n"
                         "  }\n"
                         "}\n",
-                        r, r, r, r, r, r, r, (unsigned)dav->port, r, auth, rate);
+                        r, r, r, r, r, r, r, (unsigned)dav->port, dav->tls ? " ssl" : "", tls, r,
+                        auth, rate);
     int rc = write_text(conf, text);
     free(text);
     free(auth);
     free(rate);
+    free(tls);
     return rc;
 }
 
@@ -270,6 +280,21 @@ password_file(const struct it_dav *dav)
         char *line = it_fmt("%s:{PLAIN}%s\n", dav->user, dav->password);
         rc = write_text(path, line);
         free(line);
+    } else if (dav->digest) {
+        /* htdigest's format: user:realm:MD5(user:realm:password), the realm being "dav". */
+        char *cmd = it_fmt("printf '%%s' '%s:dav:%s' | md5sum", dav->user, dav->password);
+        char hash[64] = "";
+        FILE *p = popen(cmd, "r");
+        rc = p && fscanf(p, "%32s", hash) == 1 ? 0 : -1;
+        if (p)
+            pclose(p);
+        char *line = it_fmt("%s:dav:%s\n", dav->user, hash);
+        if (rc == 0)
+            rc = write_text(path, line);
+        if (rc == 0)
+            chmod(path, 0644);
+        free(line);
+        free(cmd);
     } else {
         pid_t pid = fork();
         if (pid == 0) {
@@ -281,13 +306,39 @@ password_file(const struct it_dav *dav)
             _exit(127);
         }
         int st = 0;
-        rc = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0
-                 ? 0
-                 : -1;
+        rc = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0
+                                                                                             : -1;
         if (rc == 0)
             chmod(path, 0644);
     }
     free(path);
+    return rc;
+}
+
+/* A self-signed certificate for 127.0.0.1 (cert.pem, key.pem in the tree); 0 or -1. */
+static int
+certificate(struct it_dav *dav)
+{
+    if (snprintf(dav->cert, sizeof(dav->cert), "%s/cert.pem", dav->root) >= (int)sizeof(dav->cert))
+        return -1;
+    if (access(dav->cert, R_OK) == 0)
+        return 0;
+    char *key = it_fmt("%s/key.pem", dav->root);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 1);
+        dup2(null, 2);
+        execlp("openssl", "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+               "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+               "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", dav->cert,
+               (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    int rc =
+        pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+    free(key);
     return rc;
 }
 
@@ -347,6 +398,8 @@ poke(const struct it_dav *dav)
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     if (curl_easy_perform(c) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(h);
@@ -370,15 +423,19 @@ static int
 launch(struct it_dav *dav)
 {
     char *conf = it_fmt("%s/%s.conf", dav->root, it_dav_name(dav->kind));
-    int rc = dav->kind == IT_DAV_APACHE ? apache_config(dav, conf) : nginx_config(dav, conf);
+    int rc = dav->tls && (dav->kind != IT_DAV_NGINX || certificate(dav) < 0) ? -1 : 0;
+    if (rc == 0)
+        rc = dav->kind == IT_DAV_APACHE ? apache_config(dav, conf) : nginx_config(dav, conf);
     if (rc == 0 && dav->user)
         rc = password_file(dav);
     if (rc < 0) {
-        fprintf(stderr, "dav: cannot write the %s config\n", it_dav_name(dav->kind));
+        fprintf(stderr, "dav: cannot write the %s config%s\n", it_dav_name(dav->kind),
+                dav->tls ? " (tls: nginx only, with the openssl tool)" : "");
         free(conf);
         return -1;
     }
-    snprintf(dav->url, sizeof(dav->url), "http://127.0.0.1:%u/dav", (unsigned)dav->port);
+    snprintf(dav->url, sizeof(dav->url), "%s://127.0.0.1:%u/dav", dav->tls ? "https" : "http",
+             (unsigned)dav->port);
     dav->pid = spawn(dav, conf);
     free(conf);
     if (dav->pid < 0) {

@@ -7,7 +7,8 @@
  * database and served directory in a temp tree of its own, so tests run in
  * parallel. The collection is http://127.0.0.1:PORT/dav/, served from
  * dav->dir. Servers can require basic auth and throttle their replies, and
- * can be killed and started again on the same port and directory.
+ * can be killed and started again on the same port and directory. nginx
+ * can also serve https with a self-signed certificate of its own.
  */
 #ifndef OF_IT_DAV_H
 #define OF_IT_DAV_H
@@ -23,12 +24,16 @@ struct it_dav {
     enum it_dav_kind kind;
     char root[PATH_MAX]; /* the temp tree: config, logs, locks, served files */
     char dir[PATH_MAX];  /* the served directory: dir/REL is URL/REL */
-    char url[96];        /* "http://127.0.0.1:PORT/dav" (no trailing slash) */
+    char url[96];        /* "http://127.0.0.1:PORT/dav" (no trailing slash); https with tls */
+    char cert[PATH_MAX]; /* with tls: the server's self-signed certificate (PEM), a CA file */
     uint16_t port;
     pid_t pid; /* leader of the server's process group; 0 when stopped */
     /* Settings read at each start: */
     const char *user, *password; /* require basic auth when user is set */
     long rate_kib;               /* throttle replies to this many KiB/s; 0: no limit */
+    int tls;                     /* serve https (nginx only) */
+    int digest;                  /* with user: digest auth instead of basic (Apache only) */
+    int no_ranges;               /* ignore Range headers: whole files, 200 (Apache only) */
 };
 
 /* "apache" or "nginx". */
@@ -39,8 +44,8 @@ int it_dav_available(enum it_dav_kind kind);
 
 /*
  * Make dav's temp tree (tag names it) and start the server of kind on a free
- * port; user, password and rate_kib as set in *dav before the call (the rest
- * is overwritten). Waits until the server answers. Returns 0, or -1 with the
+ * port; the settings (user ... no_ranges) as set in *dav before the call
+ * (the rest is overwritten). Waits until the server answers. Returns 0, or -1 with the
  * reason printed (and the server's error log).
  */
 int it_dav_start(struct it_dav *dav, enum it_dav_kind kind, const char *tag);
