@@ -673,9 +673,14 @@ set_one(struct of_engine *eng, struct share_rt *s, int online, struct of_error *
         set_state(s, OF_CONN_OFFLINE, OF_REASON_FORCED);
     else
         set_state(s, OF_CONN_OFFLINE, OF_REASON_CONNECTION_ERROR);
+    if (online == -1 && s->be)
+        snprintf(s->last_error, sizeof(s->last_error), "%s", err.detail);
     r = s->rec;
     pthread_mutex_unlock(&eng->shares_lock);
     int prc = of_store_share_put(eng->store, &r, rc < 0 ? NULL : reterr);
+    /* Not reachable now: the prober tries again, starting soon. */
+    if (online == -1)
+        engine_conn_schedule(eng, s, 0);
     announce(eng, s, was_online);
     return rc < 0 ? rc : prc;
 }

@@ -1303,6 +1303,10 @@ parse_url(struct webdav *w, const char *url, struct of_error *err)
 {
     char *scheme = NULL, *path = NULL, *full = NULL;
     int rc = OF_E(BAD_FIELD);
+    /* curl reads "http:///x" as host "x"; RFC 9110 says an empty authority is invalid. */
+    const char *auth = strstr(url, "://");
+    if (!auth || auth[3] == '\0' || auth[3] == '/')
+        return of_error_set(err, rc, "the remote URL needs a host: http://HOST/path");
     CURLU *u = curl_url();
     if (!u)
         return FAIL(err, OF_E(NOMEM), "out of memory");

@@ -9,6 +9,11 @@
 // be valid per the spec, and inputs the daemon refuses as invalid should be
 // refused by the spec's schemas as well.
 //
+// For WebDAV shares the check runs a small WebDAV server of its own on
+// 127.0.0.1 (one empty collection, credentials required, down or slow on
+// demand). The passwords and tokens it gives shares must never appear in any
+// answer or in the daemon's log.
+//
 // Usage: node check.mjs --base http://127.0.0.1:PORT --spec openapi.yaml
 //          --admin-token FILE --user-token FILE --work DIR
 // DIR is a scratch directory (the daemon's --web-dir must be DIR/web).
@@ -140,6 +145,15 @@ function findPath(pathname) {
 
 // ----------------------------------------------------------------- HTTP
 
+// Share secrets (passwords, tokens) the check sets: no answer may ever show one.
+const secrets = new Set();
+const leaks = [];
+function leakErrors(where, ...texts) {
+    const found = [...secrets].filter((sec) => texts.some((t) => t.includes(sec)));
+    if (found.length) leaks.push(where);
+    return found.map((sec) => `${where} shows the secret '${sec.slice(0, 6)}...'`);
+}
+
 function send({ method, path, headers = {}, body, declaredLength, chunks }) {
     return new Promise((resolve, reject) => {
         const req = http.request({ host: base.hostname, port: base.port, method, path, headers, agent: false });
@@ -150,7 +164,10 @@ function send({ method, path, headers = {}, body, declaredLength, chunks }) {
             res.on('data', (c) => parts.push(c));
             res.on('end', () => {
                 answered = true;
-                resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) });
+                const body = Buffer.concat(parts);
+                const leaked = leakErrors(`${method} ${path.slice(0, 80)}`, body.toString('latin1'),
+                    JSON.stringify(res.headers));
+                resolve({ status: res.statusCode, headers: res.headers, body, leaked });
                 req.destroy();
             });
             res.on('error', (e) => { if (!answered) reject(e); });
@@ -350,6 +367,7 @@ async function check(name, { method = 'GET', path, token = 'admin', headers = {}
     if (entry && !op && method === 'HEAD') op = ops.find((o) => o.entry === entry && o.method === 'GET');
 
     if (res.status !== expect.status) errors.push(`status ${res.status}, want ${expect.status}`);
+    errors.push(...res.leaked);
     // info.description: every response carries these.
     if (res.headers['cache-control'] !== 'no-store') errors.push(`Cache-Control is ${res.headers['cache-control']}`);
     if (res.headers['x-content-type-options'] !== 'nosniff')
@@ -398,6 +416,7 @@ async function check(name, { method = 'GET', path, token = 'admin', headers = {}
 }
 
 const want = (cond, msg) => (cond ? [] : [msg]);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- fixtures
 
@@ -530,7 +549,8 @@ await check('root missing: added offline', {
     json: { server: 'srv3', share: 'gone', remote: remote('does-not-exist') },
     expect: { status: 201 },
     verify: (r, d) => want(d.connection.state === 'offline' && d.connection.reason === 'connectionError' &&
-        typeof d.connection.lastError === 'string', `connection ${JSON.stringify(d.connection)}`),
+        typeof d.connection.lastError === 'string' && typeof d.connection.nextProbeAt === 'string' &&
+        d.connection.latencyMs === null, `connection ${JSON.stringify(d.connection)}`),
 });
 await check('duplicate', {
     method: 'POST', path: '/api/v1/shares', json: { server: 'srv', share: 'docs', remote: remote('docs') },
@@ -575,7 +595,7 @@ await check('wrong type', {
 });
 await check('relative remote', {
     method: 'POST', path: '/api/v1/shares', json: { server: 'srv', share: 'z', remote: 'file://relative/dir' },
-    expect: { status: 400, code: 'invalid-field' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
 });
 await check('text/plain body', {
     method: 'POST', path: '/api/v1/shares', json: { server: 'srv', share: 'z', remote: remote('docs') },
@@ -625,7 +645,7 @@ await check('wrong type', {
 });
 await check('bad remote', {
     method: 'PATCH', path: '/api/v1/shares/srv/other', json: { remote: 'gopher://x' },
-    expect: { status: 400, code: 'invalid-field' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
 });
 await check('', {
     method: 'PATCH', path: '/api/v1/shares/srv/nosuch', json: { cachingMode: 'auto' },
@@ -649,6 +669,261 @@ await check('', {
     verify: (r, d) => want(d.servers.map((s) => s.server).join() === 'srv,srv2,srv3',
         `servers ${d.servers.map((s) => s.server)}`),
 });
+
+// Shares over WebDAV and their connection settings. A small WebDAV server of
+// this check's own answers PROPFIND on its collection /dav/ (empty) and
+// requires the credentials the share is given: a share online proves the
+// daemon sent them. It can be down (503) or slow (delay) on demand.
+const dav = {
+    up: true, delayMs: 0, user: 'davuser',
+    password: `pw-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`,
+    token: `tok-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`,
+    seen: new Set(), // the kinds of Authorization the server was sent
+};
+const addSecret = (sec, user) => {
+    secrets.add(sec);
+    if (user !== undefined) secrets.add(Buffer.from(`${user}:${sec}`).toString('base64'));
+};
+addSecret(dav.password, dav.user);
+addSecret(dav.token);
+const davServer = http.createServer((req, res) => {
+    const answer = () => {
+        const auth = req.headers.authorization ?? '';
+        if (auth) dav.seen.add(auth.split(' ')[0]);
+        if (!dav.up) {
+            res.writeHead(503, { 'Content-Length': 0 });
+            return res.end();
+        }
+        if (auth !== `Basic ${Buffer.from(`${dav.user}:${dav.password}`).toString('base64')}` && auth !== `Bearer ${dav.token}`) {
+            res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="dav"', 'Content-Length': 0 });
+            return res.end();
+        }
+        const p = new URL(req.url, 'http://x').pathname;
+        if (req.method !== 'PROPFIND' || (p !== '/dav/' && p !== '/dav')) {
+            res.writeHead(req.method === 'PROPFIND' ? 404 : 405, { 'Content-Length': 0 });
+            return res.end();
+        }
+        const xml = '<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:"><D:response>' +
+            '<D:href>/dav/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/></D:resourcetype>' +
+            '<D:getlastmodified>Mon, 01 Jan 2024 00:00:00 GMT</D:getlastmodified></D:prop>' +
+            '<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>\n';
+        res.writeHead(207, { 'Content-Type': 'application/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(xml) });
+        res.end(xml);
+    };
+    req.resume();
+    req.on('end', () => (dav.delayMs ? setTimeout(answer, dav.delayMs) : answer()));
+});
+await new Promise((resolve) => davServer.listen(0, '127.0.0.1', resolve));
+davServer.unref();
+const davUrl = `http://127.0.0.1:${davServer.address().port}/dav/`;
+const closedUrl = (scheme) => `${scheme}://127.0.0.1:1/dav/`; // nothing listens on port 1
+const conn = async (p) => (await raw('GET', `/api/v1/connection/${p}`)).doc;
+const shareSettings = (d, want_) => Object.entries(want_).filter(([k, v]) => JSON.stringify(d[k]) !== JSON.stringify(v))
+    .map(([k, v]) => `${k} is ${JSON.stringify(d[k])}, want ${JSON.stringify(v)}`);
+
+await check('WebDAV, basic auth, every setting', {
+    method: 'POST', path: '/api/v1/shares',
+    json: {
+        server: 'dav', share: 'basic', remote: davUrl, cachingMode: 'manual',
+        auth: { type: 'basic', username: dav.user, password: dav.password },
+        caFile: '', insecure: false, transfers: 2, offlineOnSlowLink: false, slowLinkMs: 250,
+    },
+    expect: { status: 201 },
+    verify: (r, d) => [
+        ...shareSettings(d, {
+            remote: davUrl, auth: { type: 'basic', username: dav.user, secretSet: true }, caFile: null,
+            insecure: false, transfers: 2, offlineOnSlowLink: false, slowLinkMs: 250,
+        }),
+        ...want(d.connection.state === 'online', `the credentials did not work: ${JSON.stringify(d.connection)}`),
+        ...want(dav.seen.has('Basic'), 'the server was never sent basic credentials'),
+    ],
+});
+await check('WebDAV, defaults', {
+    method: 'POST', path: '/api/v1/shares', json: { server: 'dav', share: 'anon', remote: closedUrl('http') },
+    expect: { status: 201 },
+    verify: (r, d) => [
+        ...shareSettings(d, {
+            auth: { type: 'none', username: null, secretSet: false }, caFile: null, insecure: false,
+            transfers: 4, offlineOnSlowLink: false, slowLinkMs: 0,
+        }),
+        ...want(d.connection.state === 'offline' && d.connection.reason === 'connectionError' &&
+            typeof d.connection.nextProbeAt === 'string' && d.connection.latencyMs === null,
+        `connection ${JSON.stringify(d.connection)}`),
+    ],
+});
+const digestPassword = `dg-${Date.now().toString(36)}`;
+addSecret(digestPassword, 'dguser');
+await check('https, digest auth, a CA file, limits', {
+    method: 'POST', path: '/api/v1/shares',
+    json: {
+        server: 'dav', share: 'tls', remote: closedUrl('https'), cachingMode: 'auto',
+        auth: { type: 'digest', username: 'dguser', password: digestPassword },
+        caFile: '/etc/ssl/certs/ca-certificates.crt', insecure: true, transfers: 32, offlineOnSlowLink: true, slowLinkMs: 600000,
+    },
+    expect: { status: 201 },
+    verify: (r, d) => shareSettings(d, {
+        remote: closedUrl('https'), auth: { type: 'digest', username: 'dguser', secretSet: true },
+        caFile: '/etc/ssl/certs/ca-certificates.crt', insecure: true, transfers: 32, offlineOnSlowLink: true, slowLinkMs: 600000,
+    }),
+});
+await check('a WebDAV share', {
+    path: '/api/v1/shares/dav/basic', token: 'user', expect: { status: 200 },
+    verify: (r, d) => want(d.auth.secretSet === true && !('password' in d.auth), JSON.stringify(d.auth)),
+});
+await check('every share, none with its secret', { path: '/api/v1/shares', expect: { status: 200 } });
+
+// Refused share settings: nothing is added or changed.
+const davShare = (extra) => ({ server: 'dav', share: 'bad', remote: davUrl, ...extra });
+const refusedShares = [
+    ['an unknown auth field', { auth: { type: 'basic', username: 'u', password: 'p', realm: 'x' } }, 'unknown-field'],
+    ['an unknown auth type', { auth: { type: 'kerberos' } }, 'invalid-field'],
+    ['auth without a type', { auth: { username: 'u', password: 'p' } }, 'invalid-field'],
+    ['auth not an object', { auth: 'basic' }, 'invalid-field'],
+    ['basic without a password', { auth: { type: 'basic', username: 'u' } }, 'invalid-field'],
+    ['basic without a username', { auth: { type: 'basic', password: 'p' } }, 'invalid-field'],
+    ['digest with a token', { auth: { type: 'digest', username: 'u', token: 't' } }, 'invalid-field'],
+    ['bearer without a token', { auth: { type: 'bearer' } }, 'invalid-field'],
+    ['bearer with a password', { auth: { type: 'bearer', password: 'p' } }, 'invalid-field'],
+    ['none with a token', { auth: { type: 'none', token: 't' } }, 'invalid-field'],
+    ['a password not a string', { auth: { type: 'basic', username: 'u', password: 5 } }, 'invalid-field'],
+    ['a relative caFile', { caFile: 'certs/ca.pem' }, 'invalid-field'],
+    ['caFile not a string', { caFile: 1 }, 'invalid-field'],
+    ['transfers 0', { transfers: 0 }, 'invalid-field'],
+    ['transfers 33', { transfers: 33 }, 'invalid-field'],
+    ['transfers 2.5', { transfers: 2.5 }, 'invalid-field'],
+    ['transfers a string', { transfers: '4' }, 'invalid-field'],
+    ['slowLinkMs -1', { slowLinkMs: -1 }, 'invalid-field'],
+    ['slowLinkMs 600001', { slowLinkMs: 600001 }, 'invalid-field'],
+    ['insecure not a boolean', { insecure: 'yes' }, 'invalid-field'],
+    ['offlineOnSlowLink not a boolean', { offlineOnSlowLink: 1 }, 'invalid-field'],
+    ['an ftp remote', { remote: 'ftp://127.0.0.1/dav/' }, 'invalid-field'],
+    ['credentials in the URL', { remote: `http://u:p@127.0.0.1:${davServer.address().port}/dav/` }, 'invalid-field'],
+    ['a query in the URL', { remote: `${davUrl}?x=1` }, 'invalid-field'],
+    ['a fragment in the URL', { remote: `${davUrl}#top` }, 'invalid-field'],
+];
+for (const [name, extra, code] of refusedShares)
+    await check(name, {
+        method: 'POST', path: '/api/v1/shares', json: davShare(extra), expect: { status: 400, code, specRejects: true },
+    });
+await check('user token, with auth', {
+    method: 'POST', path: '/api/v1/shares', token: 'user',
+    json: davShare({ auth: { type: 'bearer', token: dav.token } }), expect: { status: 403, code: 'forbidden' },
+});
+await check('none of the refused shares was added', {
+    path: '/api/v1/shares/dav/bad', expect: { status: 404, code: 'no-such-share' },
+});
+// An http URL with an empty host is invalid (RFC 9110, 4.2.1: a recipient MUST reject it).
+await check('a URL without a host', {
+    method: 'POST', path: '/api/v1/shares', json: { server: 'dav', share: 'nohost', remote: 'http:///dav/' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+if ((await raw('GET', '/api/v1/shares/dav/nohost')).status === 200) await raw('DELETE', '/api/v1/shares/dav/nohost');
+for (const [name, extra, code] of refusedShares)
+    await check(name, {
+        method: 'PATCH', path: '/api/v1/shares/dav/basic', json: extra, expect: { status: 400, code, specRejects: true },
+    });
+await check('an smb remote', {
+    method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { remote: 'smb://srv/share' },
+    expect: { status: 400, code: 'invalid-field', specRejects: true },
+});
+await check('the refused patches changed nothing', {
+    path: '/api/v1/shares/dav/basic', expect: { status: 200 },
+    verify: (r, d) => [
+        ...shareSettings(d, {
+            remote: davUrl, auth: { type: 'basic', username: dav.user, secretSet: true }, caFile: null,
+            insecure: false, transfers: 2, offlineOnSlowLink: false, slowLinkMs: 250,
+        }),
+        ...want(d.connection.state === 'online', JSON.stringify(d.connection)),
+    ],
+});
+
+// Changing the way to the server reconnects: a wrong password takes the share offline.
+const wrongPassword = `wrong-${Date.now().toString(36)}`;
+addSecret(wrongPassword, dav.user);
+await check('a wrong password', {
+    method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { auth: { type: 'basic', username: dav.user, password: wrongPassword } },
+    expect: { status: 200 },
+    verify: (r, d) => [
+        ...want(d.auth.secretSet === true, JSON.stringify(d.auth)),
+        ...want(d.connection.state === 'offline' && d.connection.reason === 'connectionError' &&
+            typeof d.connection.lastError === 'string' && typeof d.connection.nextProbeAt === 'string',
+        `connection ${JSON.stringify(d.connection)}`),
+    ],
+});
+await check('bearer token', {
+    method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { auth: { type: 'bearer', token: dav.token } },
+    expect: { status: 200 },
+    verify: (r, d) => [
+        ...shareSettings(d, { auth: { type: 'bearer', username: null, secretSet: true } }),
+        ...want(d.connection.state === 'online', `the token did not work: ${JSON.stringify(d.connection)}`),
+        ...want(dav.seen.has('Bearer'), 'the server was never sent the token'),
+    ],
+});
+await check('TLS settings and transfers', {
+    method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { caFile: '/nonexistent/ca.pem', insecure: true, transfers: 1 },
+    expect: { status: 200 },
+    verify: (r, d) => shareSettings(d, {
+        auth: { type: 'bearer', username: null, secretSet: true }, caFile: '/nonexistent/ca.pem', insecure: true, transfers: 1,
+    }),
+});
+await check('an empty caFile: the system\'s CAs', {
+    method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { caFile: '', insecure: false },
+    expect: { status: 200 }, verify: (r, d) => shareSettings(d, { caFile: null, insecure: false, transfers: 1 }),
+});
+await check('back to basic auth', {
+    method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { auth: { type: 'basic', username: dav.user, password: dav.password } },
+    expect: { status: 200 },
+    verify: (r, d) => want(d.connection.state === 'online' && d.auth.type === 'basic', JSON.stringify(d.connection)),
+});
+await check('no auth', {
+    method: 'PATCH', path: '/api/v1/shares/dav/tls', json: { auth: { type: 'none' }, remote: closedUrl('http') },
+    expect: { status: 200 },
+    verify: (r, d) => shareSettings(d, { auth: { type: 'none', username: null, secretSet: false }, remote: closedUrl('http') }),
+});
+
+// A slow link: a probe that takes longer than slowLinkMs takes the share offline
+// (reason slow) when offlineOnSlowLink is set. The share goes down first (a reopen
+// fails), so that the prober soon measures it again.
+dav.up = false;
+await check('the server goes down', {
+    method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { transfers: 3, offlineOnSlowLink: true, slowLinkMs: 50 },
+    expect: { status: 200 },
+    verify: (r, d) => [
+        ...shareSettings(d, { transfers: 3, offlineOnSlowLink: true, slowLinkMs: 50 }),
+        ...want(d.connection.state === 'offline' && d.connection.reason === 'connectionError' &&
+            typeof d.connection.nextProbeAt === 'string', JSON.stringify(d.connection)),
+    ],
+});
+dav.up = true;
+dav.delayMs = 300;
+await until('the prober to find the link slow', async () => (await conn('dav/basic'))?.reason === 'slow');
+await check('offline on a slow link', {
+    path: '/api/v1/connection/dav/basic', expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'offline' && d.reason === 'slow' && d.slow === true && d.latencyMs >= 300 &&
+        typeof d.nextProbeAt === 'string' && /slow-link/.test(d.lastError ?? ''), JSON.stringify(d)),
+});
+await check('offline on a slow link', {
+    path: '/api/v1/connection/dav', expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'offline', JSON.stringify(d)),
+});
+await check('stay online on a slow link', {
+    method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { offlineOnSlowLink: false },
+    expect: { status: 200 }, verify: (r, d) => shareSettings(d, { offlineOnSlowLink: false, slowLinkMs: 50, transfers: 3 }),
+});
+await until('the prober to bring the share back', async () => (await conn('dav/basic'))?.state === 'online');
+dav.delayMs = 0;
+await check('back online, latency measured', {
+    path: '/api/v1/shares/dav/basic', expect: { status: 200 },
+    verify: (r, d) => want(d.connection.state === 'online' && d.connection.reason === null && d.connection.slow === false &&
+        Number.isInteger(d.connection.latencyMs) && d.connection.latencyMs >= 300 && d.connection.nextProbeAt === null,
+    JSON.stringify(d.connection)),
+});
+await check('forced offline: no probe planned', {
+    method: 'PUT', path: '/api/v1/connection/dav/anon', json: { state: 'offline' }, expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'offline' && d.reason === 'forced' && d.nextProbeAt === null, JSON.stringify(d)),
+});
+for (const s of ['basic', 'anon', 'tls'])
+    await check('', { method: 'DELETE', path: `/api/v1/shares/dav/${s}`, expect: { status: 204 } });
 
 // Files, online
 await check('share root listing', {
@@ -1092,6 +1367,12 @@ await check('after a failed probe', {
     path: '/api/v1/connection/srv3/flaky', expect: { status: 200 },
     verify: (r, d) => want(d.state === 'offline' && d.reason === 'connectionError', JSON.stringify(d)),
 });
+// The probe that failed just now knows why, and the prober takes the share from here.
+await check('right after a failed probe: its error and the next probe', {
+    path: '/api/v1/connection/srv3/flaky', expect: { status: 200 },
+    verify: (r, d) => want(typeof d.lastError === 'string' && typeof d.nextProbeAt === 'string',
+        `lastError ${JSON.stringify(d.lastError)}, nextProbeAt ${JSON.stringify(d.nextProbeAt)}`),
+});
 await check('bad state', {
     method: 'PUT', path: '/api/v1/connection/srv/docs', json: { state: 'sideways' },
     expect: { status: 400, code: 'invalid-field', specRejects: true },
@@ -1184,7 +1465,6 @@ async function raw(method, path, json, token = 'admin') {
     try { doc = JSON.parse(res.body.toString('utf8')); } catch { /* not JSON */ }
     return { ...res, doc };
 }
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // Poll fn until it returns something truthy; undefined after ms (reported as a failed check).
 async function until(what, fn, ms = 20000) {
     const end = Date.now() + ms;
@@ -1465,9 +1745,9 @@ await check('user token, for another user', {
     method: 'POST', path: '/api/v1/cache/delete', token: 'user', json: { paths: ['//sy/main/x4.txt'], user: 'admin' },
     expect: { status: 403, code: 'forbidden' },
 });
-await check('admin, for another user', {
+await check('admin, for another user: createdBy is the caller', {
     method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/x4.txt'], user: 'bob', wait: true },
-    expect: { status: 200 }, verify: (r, d) => want(d.state === 'succeeded' && d.createdBy === 'bob', JSON.stringify(d).slice(0, 300)),
+    expect: { status: 200 }, verify: (r, d) => want(d.state === 'succeeded' && d.createdBy === 'admin', JSON.stringify(d).slice(0, 300)),
 });
 await check('not cached', {
     method: 'POST', path: '/api/v1/cache/delete', json: { paths: ['//sy/main/c1.txt', '//sy/main/x2.txt'] },
@@ -1728,6 +2008,373 @@ await check('a background sync ran', {
     verify: (r, d) => want(d.jobs.some((j) => j.createdBy === 'background' && j.kind === 'sync'), 'no background job'),
 });
 
+// Pins, suspended trees and IsPathCacheable, on a share of their own, //pn/main
+// (manual caching: only what is pinned is kept).
+const pnDir = join(shares, 'pn');
+mkdirSync(join(pnDir, 'dir', 'sub'), { recursive: true });
+writeFileSync(join(pnDir, 'a.txt'), 'pin me\n');
+writeFileSync(join(pnDir, 'ghost.txt'), 'a ghost until filled\n');
+writeFileSync(join(pnDir, 'dir', 'b.txt'), 'bee\n');
+writeFileSync(join(pnDir, 'dir', 'sub', 'c.txt'), 'sea\n');
+const BIG_PIN = 256 * 1024;
+writeFileSync(join(pnDir, 'big.bin'), Buffer.alloc(BIG_PIN, 7));
+await check('for the pin checks', {
+    method: 'POST', path: '/api/v1/shares', json: { server: 'pn', share: 'main', remote: remote('pn'), cachingMode: 'manual' },
+    expect: { status: 201 },
+});
+const item = async (p, token = 'admin') => (await raw('GET', `/api/v1/items/${p.slice(2)}`, undefined, token)).doc;
+const pinOf = async (p, token) => (await item(p, token))?.pin ?? {};
+const okResults = (d, paths, op) => {
+    const got = d.results.map((i) => i.path).sort();
+    return [
+        ...want(got.join() === [...paths].sort().join(), `results for ${got.join(', ')}, want ${[...paths].sort().join(', ')}`),
+        ...want(d.results.every((i) => i.operation === op && i.result === 'ok' && i.code === 'ok' && i.syncState === null),
+            JSON.stringify(d.results).slice(0, 300)),
+        ...want(!ENDED.includes(d.state) || (d.progress.itemsDone === d.progress.itemsTotal &&
+            d.progress.bytesDone <= d.progress.bytesTotal), `progress ${JSON.stringify(d.progress)}`),
+    ];
+};
+
+// POST /pins
+const pj = await check('a file, for the caller', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/a.txt'] }, expect: { status: 202, op: 'pinsCreate' },
+    verify: (r, d) => [...jobLocation(r, d), ...want(d.kind === 'pin' && d.createdBy === 'admin', JSON.stringify(d))],
+});
+await jobEnded(pj?.doc?.id ?? 0);
+await check('the pin job', {
+    path: `/api/v1/jobs/${pj?.doc?.id ?? 0}`, expect: { status: 200 },
+    verify: (r, d) => [...want(d.state === 'succeeded', d.state), ...okResults(d, ['//pn/main/a.txt'], 'fill')],
+});
+await check('pinned and filled', {
+    path: '/api/v1/items/pn/main/a.txt', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.pinned && d.pin.forUser && !d.pin.forComputer && !d.ghosted && d.local.size === 7,
+        `pin ${JSON.stringify(d.pin)}, ghosted ${d.ghosted}`),
+});
+await check('another user sees it pinned, not for itself', {
+    path: '/api/v1/items/pn/main/a.txt', token: 'user', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.pinned && !d.pin.forUser, JSON.stringify(d.pin)),
+});
+await check('deep, for the computer, wait', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/dir'], deep: true, scope: 'computer', fill: true, wait: true },
+    expect: { status: 200 },
+    verify: (r, d) => [
+        ...want(r.headers.location === undefined, `Location ${r.headers.location} on a 200`),
+        ...want(d.kind === 'pin' && d.state === 'succeeded', JSON.stringify(d).slice(0, 200)),
+        ...okResults(d, ['//pn/main/dir', '//pn/main/dir/b.txt', '//pn/main/dir/sub', '//pn/main/dir/sub/c.txt'], 'fill'),
+    ],
+});
+await check('pinned deep', {
+    path: '/api/v1/items/pn/main/dir/sub/c.txt', token: 'user', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.pinned && d.pin.forComputer && !d.pin.forUser && !d.ghosted, JSON.stringify(d.pin)),
+});
+await check('user token, for itself', {
+    method: 'POST', path: '/api/v1/pins', token: 'user', json: { paths: ['//pn/main/dir/b.txt'], scope: 'user', wait: true },
+    expect: { status: 200 }, verify: (r, d) => want(d.state === 'succeeded' && d.createdBy === 'bob', JSON.stringify(d).slice(0, 200)),
+});
+await check('pinned for bob', {
+    path: '/api/v1/items/pn/main/dir/b.txt', token: 'user', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.forUser && d.pin.forComputer, JSON.stringify(d.pin)),
+});
+await check('user token, a policy pin', {
+    method: 'POST', path: '/api/v1/pins', token: 'user', json: { paths: ['//pn/main/ghost.txt'], scope: 'policy' },
+    expect: { status: 403, code: 'forbidden' },
+});
+await check('not pinned by the refused request', {
+    path: '/api/v1/items/pn/main/ghost.txt', expect: { status: 200 },
+    verify: (r, d) => want(!d.pin.pinned && d.ghosted, `pin ${JSON.stringify(d.pin)}, ghosted ${d.ghosted}`),
+});
+await check('a policy pin without fill', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/ghost.txt'], scope: 'policy', fill: false, wait: true },
+    expect: { status: 200 }, verify: (r, d) => okResults(d, ['//pn/main/ghost.txt'], 'fill'),
+});
+await check('pinned by policy, still a ghost', {
+    path: '/api/v1/items/pn/main/ghost.txt', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.byPolicy && d.ghosted, `pin ${JSON.stringify(d.pin)}, ghosted ${d.ghosted}`),
+});
+await check('a share root, shallow, for redirection', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main'], scope: 'redirection', wait: true },
+    expect: { status: 200 }, verify: (r, d) => okResults(d, ['//pn/main'], 'fill'),
+});
+await check('pinned for redirection, inherited by new children', {
+    path: '/api/v1/items/pn/main', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.forRedirection && d.type === 'share', JSON.stringify(d.pin)),
+});
+await check('a share that allows no caching', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/a.txt', '//srv2/nocache'] },
+    expect: { status: 409, code: 'conflict' },
+});
+await check('a file in a share that allows no caching', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//srv2/nocache/x.txt'], wait: true },
+    expect: { status: 409, code: 'conflict' },
+});
+await check('', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/nothere.txt'] }, expect: { status: 404, code: 'not-found' },
+});
+await check('', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/nosuch/x.txt'] }, expect: { status: 404, code: 'no-such-share' },
+});
+await check('a server', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn'] }, expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('not a UNC path', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['pn/main/a.txt'] }, expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('dot-dot segment', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/../a.txt'] },
+    expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('path over 4096 bytes', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: [`//${longPath}`] }, expect: { status: 414, code: 'uri-too-long', specRejects: true },
+});
+for (const [name, json] of [
+    ['no paths', {}],
+    ['empty paths', { paths: [] }],
+    ['1025 paths', { paths: Array(1025).fill('//pn/main/a.txt') }],
+    ['paths not an array', { paths: '//pn/main/a.txt' }],
+    ['a path not a string', { paths: [7] }],
+    ['an unknown scope', { paths: ['//pn/main/a.txt'], scope: 'everyone' }],
+    ['scope not a string', { paths: ['//pn/main/a.txt'], scope: 1 }],
+    ['deep not a boolean', { paths: ['//pn/main/a.txt'], deep: 'yes' }],
+    ['fill not a boolean', { paths: ['//pn/main/a.txt'], fill: 1 }],
+    ['wait not a boolean', { paths: ['//pn/main/a.txt'], wait: null }],
+])
+    await check(name, { method: 'POST', path: '/api/v1/pins', json, expect: { status: 400, code: 'invalid-field', specRejects: true } });
+await check('unknown field', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/a.txt'], recursive: true },
+    expect: { status: 400, code: 'unknown-field', specRejects: true },
+});
+await check('malformed JSON', {
+    method: 'POST', path: '/api/v1/pins', json: '{"paths": [', expect: { status: 400, code: 'malformed-json', specRejects: true },
+});
+await check('text/plain body', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/a.txt'] }, headers: { 'Content-Type': 'text/plain' },
+    expect: { status: 415, code: 'unsupported-media-type', specRejects: true },
+});
+await check('Content-Length over 1 MiB', {
+    method: 'POST', path: '/api/v1/pins', declaredLength: 2 * MiB, headers: { 'Content-Type': 'application/json' },
+    expect: { status: 413, code: 'payload-too-large' },
+});
+
+// Filling fails offline; the job ends failed and says which item failed and why.
+await check('offline, for a fill', {
+    method: 'PUT', path: '/api/v1/connection/pn/main', json: { state: 'offline' }, expect: { status: 200 },
+});
+await check('offline: a ghost cannot be filled', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/ghost.txt', '//pn/main/a.txt'], wait: true },
+    expect: { status: 200 },
+    verify: (r, d) => {
+        const g = d.results.find((i) => i.path === '//pn/main/ghost.txt');
+        const a = d.results.find((i) => i.path === '//pn/main/a.txt');
+        return want(d.state === 'failed' && d.error?.code === 'conflict' && g?.result === 'failed' &&
+            g.code === 'not-available-offline' && g.operation === 'fill' && a?.result === 'ok', JSON.stringify(d).slice(0, 500));
+    },
+});
+await check('offline: not cached', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/dir/unknown.txt'] }, expect: { status: 404, code: 'not-found' },
+});
+await check('back online', {
+    method: 'PUT', path: '/api/v1/connection/pn/main', json: { state: 'online' }, expect: { status: 200 },
+});
+
+// A pinned file that does not fit in the cache's limits.
+const cacheNow = (await raw('GET', '/api/v1/cache')).doc?.space;
+await check('limit the cache', {
+    method: 'PATCH', path: '/api/v1/cache', json: { limit: (cacheNow?.used ?? 0) + BIG_PIN / 4 }, expect: { status: 200 },
+});
+await check('a file over the limit', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/big.bin'], wait: true }, expect: { status: 200 },
+    verify: (r, d) => want(d.state === 'failed' && d.error?.code === 'cache-full' && d.results.length === 1 &&
+        d.results[0].result === 'failed' && d.results[0].code === 'cache-full' && d.results[0].operation === 'fill',
+    JSON.stringify(d).slice(0, 500)),
+});
+await check('pinned, not filled', {
+    path: '/api/v1/items/pn/main/big.bin', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.forUser && d.ghosted, `pin ${JSON.stringify(d.pin)}, ghosted ${d.ghosted}`),
+});
+await check('the limits as they were', {
+    method: 'PATCH', path: '/api/v1/cache', json: { limit: cacheNow?.limit ?? 1e9, unpinnedLimit: cacheNow?.unpinnedLimit ?? 1e9 },
+    expect: { status: 200 },
+});
+await check('room again', {
+    method: 'POST', path: '/api/v1/pins', json: { paths: ['//pn/main/big.bin'], wait: true }, expect: { status: 200 },
+    verify: (r, d) => [...want(d.state === 'succeeded', JSON.stringify(d).slice(0, 300)), ...okResults(d, ['//pn/main/big.bin'], 'fill')],
+});
+await check('pinned and filled', {
+    path: '/api/v1/items/pn/main/big.bin', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.forUser && !d.ghosted && d.local.size === BIG_PIN, `pin ${JSON.stringify(d.pin)}, ghosted ${d.ghosted}`),
+});
+
+// DELETE /pins
+await check('default: wait', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn/main/a.txt', expect: { status: 200, op: 'pinsDelete' },
+    verify: (r, d) => [
+        ...want(d.kind === 'unpin' && d.createdBy === 'admin' && d.state === 'succeeded', JSON.stringify(d).slice(0, 200)),
+        ...okResults(d, ['//pn/main/a.txt'], 'none'),
+    ],
+});
+await check('unpinned', {
+    path: '/api/v1/items/pn/main/a.txt', expect: { status: 200 },
+    verify: (r, d) => want(!d.pin.pinned && !d.pin.forUser && !d.ghosted, `pin ${JSON.stringify(d.pin)}, ghosted ${d.ghosted}`),
+});
+const uj = await check('deep, for the computer, at once', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn/main/dir&deep=true&scope=computer&wait=false', expect: { status: 202 },
+    verify: (r, d) => [...jobLocation(r, d), ...want(d.kind === 'unpin', d.kind)],
+});
+await jobEnded(uj?.doc?.id ?? 0);
+await check('the unpin job', {
+    path: `/api/v1/jobs/${uj?.doc?.id ?? 0}`, expect: { status: 200 },
+    verify: (r, d) => [...want(d.state === 'succeeded', d.state),
+        ...okResults(d, ['//pn/main/dir', '//pn/main/dir/b.txt', '//pn/main/dir/sub', '//pn/main/dir/sub/c.txt'], 'none')],
+});
+await check('unpinned deep', {
+    path: '/api/v1/items/pn/main/dir/sub/c.txt', expect: { status: 200 },
+    verify: (r, d) => want(!d.pin.pinned, JSON.stringify(d.pin)),
+});
+await check('bob\'s own pin stays', {
+    path: '/api/v1/items/pn/main/dir/b.txt', token: 'user', expect: { status: 200 },
+    verify: (r, d) => want(d.pin.forUser && !d.pin.forComputer, JSON.stringify(d.pin)),
+});
+await check('user token, its own', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn/main/dir/b.txt&scope=user&deep=0&wait=1', token: 'user', expect: { status: 200 },
+    verify: (r, d) => want(d.createdBy === 'bob' && d.state === 'succeeded', JSON.stringify(d).slice(0, 200)),
+});
+await check('user token, a policy pin', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn/main/ghost.txt&scope=policy', token: 'user', expect: { status: 403, code: 'forbidden' },
+});
+await check('a policy pin', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn/main/ghost.txt&scope=policy', expect: { status: 200 },
+    verify: (r, d) => okResults(d, ['//pn/main/ghost.txt'], 'none'),
+});
+await check('a share that allows no caching takes unpins', {
+    method: 'DELETE', path: '/api/v1/pins?path=//srv2/nocache', expect: { status: 200 },
+});
+await check('no path', { method: 'DELETE', path: '/api/v1/pins', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('an unknown scope', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn/main/a.txt&scope=all', expect: { status: 400, code: 'invalid-query', specRejects: true },
+});
+await check('deep=yes', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn/main/a.txt&deep=yes', expect: { status: 400, code: 'invalid-query', specRejects: true },
+});
+await check('wait=later', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn/main/a.txt&wait=later', expect: { status: 400, code: 'invalid-query', specRejects: true },
+});
+await check('a server', {
+    method: 'DELETE', path: '/api/v1/pins?path=//pn', expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('not a UNC path', {
+    method: 'DELETE', path: '/api/v1/pins?path=pn/main/a.txt', expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('', { method: 'DELETE', path: '/api/v1/pins?path=//pn/main/nothere.txt', expect: { status: 404, code: 'not-found' } });
+await check('', { method: 'DELETE', path: '/api/v1/pins?path=//pn/nosuch/x.txt', expect: { status: 404, code: 'no-such-share' } });
+await check('path over 4096 bytes', {
+    method: 'DELETE', path: `/api/v1/pins?path=//${longPath}`, expect: { status: 414, code: 'uri-too-long', specRejects: true },
+});
+
+// POST /suspend
+await check('a directory', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn/main/dir', suspend: true }, expect: { status: 200, op: 'suspendSet' },
+    verify: (r, d) => want(d.path === '//pn/main/dir' && d.suspend.suspended && d.suspend.root, JSON.stringify(d.suspend)),
+});
+await check('suspended below the root', {
+    path: '/api/v1/items/pn/main/dir/sub/c.txt', expect: { status: 200 },
+    verify: (r, d) => want(d.suspend.suspended && !d.suspend.root, JSON.stringify(d.suspend)),
+});
+await check('suspended items', {
+    path: '/api/v1/items?under=//pn/main&depth=all&flags=suspended', expect: { status: 200 },
+    verify: (r, d) => want(d.items.map((i) => i.path).join() === '//pn/main/dir,//pn/main/dir/b.txt,//pn/main/dir/sub,//pn/main/dir/sub/c.txt',
+        `items ${d.items.map((i) => i.path)}`),
+});
+await check('released', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn/main/dir', suspend: false }, expect: { status: 200 },
+    verify: (r, d) => want(!d.suspend.suspended && !d.suspend.root, JSON.stringify(d.suspend)),
+});
+await check('released below the root', {
+    path: '/api/v1/items/pn/main/dir/sub/c.txt', expect: { status: 200 },
+    verify: (r, d) => want(!d.suspend.suspended, JSON.stringify(d.suspend)),
+});
+await check('user token, a file', {
+    method: 'POST', path: '/api/v1/suspend', token: 'user', json: { path: '//pn/main/a.txt', suspend: true }, expect: { status: 200 },
+    verify: (r, d) => want(d.suspend.suspended && !d.suspend.root && d.type === 'file', JSON.stringify(d.suspend)),
+});
+await check('user token, a file released', {
+    method: 'POST', path: '/api/v1/suspend', token: 'user', json: { path: '//pn/main/a.txt', suspend: false }, expect: { status: 200 },
+    verify: (r, d) => want(!d.suspend.suspended, JSON.stringify(d.suspend)),
+});
+await check('a share root', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn/main', suspend: true }, expect: { status: 200 },
+    verify: (r, d) => want(d.type === 'share' && d.suspend.suspended && d.suspend.root, JSON.stringify(d.suspend)),
+});
+await check('a share root released', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn/main', suspend: false }, expect: { status: 200 },
+    verify: (r, d) => want(!d.suspend.suspended && !d.suspend.root, JSON.stringify(d.suspend)),
+});
+await check('a server', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn', suspend: true }, expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('not a UNC path', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: 'pn/main', suspend: true }, expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('path over 4096 bytes', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: `//${longPath}`, suspend: true },
+    expect: { status: 414, code: 'uri-too-long', specRejects: true },
+});
+await check('not cached', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn/main/nothere', suspend: true }, expect: { status: 404, code: 'not-found' },
+});
+await check('no such share', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn/nosuch', suspend: true }, expect: { status: 404, code: 'not-found' },
+});
+for (const [name, json] of [
+    ['no suspend', { path: '//pn/main/dir' }],
+    ['no path', { suspend: true }],
+    ['suspend not a boolean', { path: '//pn/main/dir', suspend: 'yes' }],
+    ['path not a string', { path: ['//pn/main/dir'], suspend: true }],
+])
+    await check(name, { method: 'POST', path: '/api/v1/suspend', json, expect: { status: 400, code: 'invalid-field', specRejects: true } });
+await check('unknown field', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn/main/dir', suspend: true, deep: true },
+    expect: { status: 400, code: 'unknown-field', specRejects: true },
+});
+await check('malformed JSON', {
+    method: 'POST', path: '/api/v1/suspend', json: '{"path":', expect: { status: 400, code: 'malformed-json', specRejects: true },
+});
+await check('text/plain body', {
+    method: 'POST', path: '/api/v1/suspend', json: { path: '//pn/main/dir', suspend: true }, headers: { 'Content-Type': 'text/plain' },
+    expect: { status: 415, code: 'unsupported-media-type', specRejects: true },
+});
+await check('Content-Length over 1 MiB', {
+    method: 'POST', path: '/api/v1/suspend', declaredLength: 2 * MiB, headers: { 'Content-Type': 'application/json' },
+    expect: { status: 413, code: 'payload-too-large' },
+});
+
+// GET /cache/cacheable
+await check('', {
+    path: '/api/v1/cache/cacheable?path=//pn/main/a.txt', expect: { status: 200, op: 'cacheCacheable' },
+    verify: (r, d) => want(d.path === '//pn/main/a.txt' && d.cacheable === true && d.cachingMode === 'manual', JSON.stringify(d)),
+});
+await check('', { method: 'HEAD', path: '/api/v1/cache/cacheable?path=//pn/main/a.txt', expect: { status: 200 } });
+await check('a share root', {
+    path: '/api/v1/cache/cacheable?path=//pn/main', expect: { status: 200 }, verify: (r, d) => want(d.cacheable === true, JSON.stringify(d)),
+});
+await check('an item that does not exist', {
+    path: '/api/v1/cache/cacheable?path=//sy/main/not/yet.txt', expect: { status: 200 },
+    verify: (r, d) => want(d.cacheable === true && d.cachingMode === 'auto', JSON.stringify(d)),
+});
+await check('user token, noCaching', {
+    path: '/api/v1/cache/cacheable?path=//srv2/nocache/x.txt', token: 'user', expect: { status: 200 },
+    verify: (r, d) => want(d.cacheable === false && d.cachingMode === 'noCaching', JSON.stringify(d)),
+});
+await check('no path', { path: '/api/v1/cache/cacheable', expect: { status: 400, code: 'invalid-query', specRejects: true } });
+await check('a server', { path: '/api/v1/cache/cacheable?path=//pn', expect: { status: 400, code: 'invalid-path', specRejects: true } });
+await check('not a UNC path', { path: '/api/v1/cache/cacheable?path=pn/main', expect: { status: 400, code: 'invalid-path', specRejects: true } });
+await check('a dot-dot segment', {
+    path: '/api/v1/cache/cacheable?path=//pn/main/%2E%2E/x', expect: { status: 400, code: 'invalid-path', specRejects: true },
+});
+await check('', { path: '/api/v1/cache/cacheable?path=//nosrv/x', expect: { status: 404, code: 'no-such-share' } });
+await check('path over 4096 bytes', {
+    path: `/api/v1/cache/cacheable?path=//${longPath}`, expect: { status: 414, code: 'uri-too-long', specRejects: true },
+});
+
 // The event log: every page, oldest first, validated against the spec.
 const seen = [];
 {
@@ -1751,6 +2398,9 @@ const seen = [];
         ...want(has((e) => e.type === 'ItemDeletedFromCache' && e.path === '//sy/main/x1.txt'), 'no ItemDeletedFromCache for //sy/main/x1.txt'),
         ...want(has((e) => e.type === 'JobProgress' && e.jobId === bigJob && e.detail === 'aborted'), `no JobProgress 'aborted' for job ${bigJob}`),
         ...want(has((e) => e.type === 'BackgroundSyncEnd'), 'no BackgroundSyncEnd'),
+        ...want(has((e) => e.type === 'ItemPinned' && e.path === '//pn/main/a.txt'), 'no ItemPinned for //pn/main/a.txt'),
+        ...want(has((e) => e.type === 'ItemNotPinned' && e.path === '//pn/main/a.txt'), 'no ItemNotPinned for //pn/main/a.txt'),
+        ...want(has((e) => e.type === 'CacheIsFull'), 'no CacheIsFull'),
     ]);
 }
 await check('', { method: 'HEAD', path: '/api/v1/events/log', expect: { status: 200 } });
@@ -1874,6 +2524,7 @@ async function checkStream(name, { path, token = 'admin', tokenIn = 'header', he
         const u = { pathname: q < 0 ? path : path.slice(0, q), searchParams: new URL(url, base).searchParams };
         errors.push(...requestErrors(streamOp, u, hdrs, undefined, false).map((e) => `the daemon accepted what the spec refuses: ${e}`));
         frames.forEach((f, i) => errors.push(...frameErrors(f, i)));
+        errors.push(...leakErrors('the stream', text));
         if (!covered.has('eventsStream')) covered.set('eventsStream', new Set());
         covered.get('eventsStream').add(res.status);
         if (verify && errors.length === 0) {
@@ -2020,9 +2671,21 @@ await check('405', { method: 'DELETE', path: '/api/v1/conflicts', expect: { stat
 await check('405', { path: '/api/v1/conflicts/1/resolve', expect: { status: 405, code: 'method-not-allowed' } });
 await check('405', { path: '/api/v1/cache/delete', expect: { status: 405, code: 'method-not-allowed' } });
 await check('405', { method: 'DELETE', path: '/api/v1/cache/rename', expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { method: 'PUT', path: '/api/v1/pins', json: {}, expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { path: '/api/v1/suspend', expect: { status: 405, code: 'method-not-allowed' } });
+await check('405', { method: 'POST', path: '/api/v1/cache/cacheable', json: {}, expect: { status: 405, code: 'method-not-allowed' } });
 await check('404', { path: '/api/v1/nope', expect: { status: 404, code: 'no-such-endpoint' } });
 await check('404', { path: '/api/v2/health', token: null, expect: { status: 404, code: 'no-such-endpoint' } });
 await check('404', { path: '/api/v1/shares/srv', expect: { status: 404, code: 'no-such-endpoint' } });
+
+// Share secrets: set above, never shown, never logged.
+{
+    const errors = leaks.length ? [`${leaks.length} answers showed a secret: ${leaks.slice(0, 5).join('; ')}`] : [];
+    const log = join(work, 'daemon.log');
+    if (existsSync(log)) errors.push(...leakErrors('the daemon log', readFileSync(log, 'latin1')));
+    else errors.push(`no daemon log at ${log}`);
+    report(`no answer and no log line shows a share's password or token (${secrets.size} secrets set)`, errors);
+}
 
 // Every operation of the spec was exercised.
 for (const op of ops) {
