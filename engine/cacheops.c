@@ -73,9 +73,8 @@ collect(void *arg, const struct of_item *it)
     return 0;
 }
 
-/* Drop an item and its subtree; content files go once the rows are gone. */
-static int
-drop(struct of_engine *eng, const struct of_item *it, struct of_error *reterr)
+int
+engine_drop_item(struct of_engine *eng, const struct of_item *it, struct of_error *reterr)
 {
     struct names nm = {0};
     collect(&nm, it);
@@ -119,7 +118,7 @@ delete_job(struct of_engine *eng, struct job *job, void *arg)
         if (rc == 0 && !a->allow_dirty && subtree_dirty(eng, it))
             rc = of_error_set(&err, OF_E(CONFLICT), "'%s' has offline changes", a->paths[i]);
         if (rc == 0 && (it->type == OF_ITEM_FILE || it->type == OF_ITEM_DIRECTORY))
-            rc = drop(eng, it, &err);
+            rc = engine_drop_item(eng, it, &err);
         else if (rc == 0)
             rc = of_error_set(&err, OF_E(CONFLICT), "remove a share with DELETE /shares");
         if (rc == 0)

@@ -13,45 +13,15 @@
 #include "engine_int.h"
 #include "util.h"
 
-struct names {
-    char (*v)[OF_CONTENT_NAME_MAX];
-    size_t n, cap;
-};
-
-static int
-collect_content(void *ctx, const struct of_item *it)
-{
-    struct names *nm = ctx;
-    if (!it->content[0])
-        return 0;
-    if (nm->n == nm->cap) {
-        size_t cap = nm->cap ? nm->cap * 2 : 16;
-        void *grown = realloc(nm->v, cap * sizeof(*nm->v));
-        if (!grown)
-            return OF_E(NOMEM);
-        nm->v = grown;
-        nm->cap = cap;
-    }
-    memcpy(nm->v[nm->n++], it->content, OF_CONTENT_NAME_MAX);
-    return 0;
-}
-
-/* Drop the item and everything below it from the cache, content files after the commit. */
+/* Drop the item and everything below it from the cache (rows first, content after). */
 static int
 drop_subtree(struct op *op, struct of_error *reterr)
 {
-    struct names nm = {0};
-    collect_content(&nm, &op->item);
-    int rc = of_store_item_scan(op->eng->store, op->item.path, 0, "", SIZE_MAX, collect_content,
-                                &nm, NULL, reterr);
-    if (rc == 0)
-        rc = of_store_item_delete(op->eng->store, op->item.id, reterr);
-    for (size_t i = 0; rc == 0 && i < nm.n; i++)
-        of_content_remove(op->eng->content, nm.v[i]);
-    free(nm.v);
-    op->have_item = 0;
-    if (rc == 0)
+    int rc = engine_drop_item(op->eng, &op->item, reterr);
+    if (rc == 0) {
+        op->have_item = 0;
         engine_op_announce(op, OF_EV_ItemDeletedFromCache);
+    }
     return rc;
 }
 
@@ -133,16 +103,8 @@ of_engine_file_delete(struct of_engine *eng, const char *path, const char *user,
         rc = 0; /* gone on the server already: forget the cached copy too */
     if (rc == OF_E(PRECONDITION))
         of_error_set(reterr, rc, "'%s' changed on the server since it was cached", path);
-    if (rc == 0 && op->have_item) {
-        rc = of_store_begin(eng->store, reterr);
-        if (rc == 0) {
-            rc = drop_subtree(op, reterr);
-            if (rc == 0)
-                rc = of_store_commit(eng->store, reterr);
-            else
-                of_store_rollback(eng->store);
-        }
-    }
+    if (rc == 0 && op->have_item)
+        rc = drop_subtree(op, reterr);
 out_done:
     if (rc == 0) {
         res.view.item = op->item;

@@ -212,6 +212,12 @@ int engine_cache_make_room(struct of_engine *eng, int64_t incoming, int incoming
 int engine_shares_load(struct of_engine *eng, struct of_error *reterr);
 void engine_shares_free(struct of_engine *eng);
 
+/*
+ * Drop an item and its subtree from the cache (in its own transaction; call
+ * it outside one), then unlink their content: never before the rows are gone.
+ */
+int engine_drop_item(struct of_engine *eng, const struct of_item *it, struct of_error *reterr);
+
 /* Fill a view (pins, dirty bytes, online) for an item row. */
 int engine_item_view(struct of_engine *eng, const struct of_item *item, const char *user,
                      struct of_item_view *ret_view, struct of_error *reterr);

@@ -53,52 +53,6 @@ find_dirty(void *arg, const struct of_item *it)
     return 0;
 }
 
-struct names {
-    char (*v)[OF_CONTENT_NAME_MAX];
-    size_t n, cap;
-};
-
-static int
-collect_content(void *arg, const struct of_item *it)
-{
-    struct names *nm = arg;
-    if (!it->content[0])
-        return 0;
-    if (nm->n == nm->cap) {
-        size_t cap = nm->cap ? nm->cap * 2 : 16;
-        void *grown = realloc(nm->v, cap * sizeof(*nm->v));
-        if (!grown)
-            return OF_E(NOMEM);
-        nm->v = grown;
-        nm->cap = cap;
-    }
-    memcpy(nm->v[nm->n++], it->content, OF_CONTENT_NAME_MAX);
-    return 0;
-}
-
-/* Remove an item and its subtree from the cache; content files go after the commit. */
-static int
-drop_rows(struct of_engine *eng, const struct of_item *it, struct of_error *reterr)
-{
-    struct names nm = {0};
-    collect_content(&nm, it);
-    int rc = of_store_begin(eng->store, reterr);
-    if (rc == 0) {
-        rc = of_store_item_scan(eng->store, it->path, 0, "", SIZE_MAX, collect_content, &nm, NULL,
-                                reterr);
-        if (rc == 0)
-            rc = of_store_item_delete(eng->store, it->id, reterr);
-        if (rc == 0)
-            rc = of_store_commit(eng->store, reterr);
-        else
-            of_store_rollback(eng->store);
-    }
-    for (size_t i = 0; rc == 0 && i < nm.n; i++)
-        of_content_remove(eng->content, nm.v[i]);
-    free(nm.v);
-    return rc;
-}
-
 /* ---- client to server ---- */
 
 static int
@@ -233,7 +187,7 @@ delete_server(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct 
     }
     if (rc < 0 && rc != OF_E(NOT_FOUND))
         return rc;
-    rc = drop_rows(ctx->eng, it, reterr);
+    rc = engine_drop_item(ctx->eng, it, reterr);
     op->have_item = 0;
     return rc;
 }
@@ -291,7 +245,7 @@ sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
     int want_dir = e->in.remote.is_dir;
     if (op->have_item && (it->type != OF_ITEM_FILE) != want_dir) {
         /* A ghost of the other kind holds no user data: replace it. */
-        rc = drop_rows(ctx->eng, it, reterr);
+        rc = engine_drop_item(ctx->eng, it, reterr);
         if (rc < 0)
             return rc;
         op->have_item = 0;
@@ -376,7 +330,7 @@ delete_client(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct 
                                                     : OF_SYNC_DirChangedOnClient_DeletedOnServer,
                            reterr);
     int type = it->type;
-    int rc = drop_rows(ctx->eng, it, reterr);
+    int rc = engine_drop_item(ctx->eng, it, reterr);
     op->have_item = 0;
     if (rc == 0)
         announce(ctx, OF_EV_ItemDeletedFromCache, e->path, type, 0, 0);
@@ -392,7 +346,7 @@ update_original(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struc
     if (!op->have_item)
         return 0;
     if (!e->in.remote.exists) /* deleted on both sides: forget the tombstone */
-        return drop_rows(ctx->eng, it, reterr);
+        return engine_drop_item(ctx->eng, it, reterr);
     struct of_stat st;
     int rc = op->share->be->ops->stat(op->share->be, op->rel, &st, reterr);
     if (rc < 0)
