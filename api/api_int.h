@@ -80,6 +80,8 @@ struct sse_hub;
 /* sse.c: the event hub. start subscribes to the engine; close_all ends every stream. */
 struct sse_hub *api_sse_start(struct of_engine *eng);
 void api_sse_close_all(struct sse_hub *hub);
+/* Stop taking events from the engine (before the daemon's connections go away). */
+void api_sse_detach(struct sse_hub *hub);
 void api_sse_drain(struct sse_hub *hub, int ms);
 void api_sse_stop(struct sse_hub *hub);
 

@@ -391,6 +391,7 @@ of_api_stop(struct of_api *api)
     /* Stop accepting, then give requests in flight (uploads too) up to 10 s to finish. */
     MHD_quiesce_daemon(api->mhd);
     api_wait_cancel_all();
+    api_sse_detach(api->sse);
     api_sse_close_all(api->sse);
     api_sse_drain(api->sse, 1000);
     struct timespec tick = {0, 20 * 1000000};

@@ -61,6 +61,8 @@ struct sse_hub {
     int64_t last; /* newest id seen */
     struct sse_client *clients;
     size_t n_clients;
+    struct MHD_Connection **wake; /* on_event's list of connections to resume (its thread only) */
+    size_t cap_wake;
     pthread_t ticker;
     pthread_cond_t stop;
     int running;
@@ -136,18 +138,42 @@ on_event(void *ctx, const struct of_event *ev)
     f.path = strdup(ev->path);
     pthread_mutex_lock(&hub->lock);
     struct frame *slot = &hub->ring[ev->id % RING];
+    struct frame old = *slot;
     if (slot->text && hub->base <= slot->id)
         hub->base = slot->id + 1; /* the oldest frame is evicted */
-    free(slot->text);
-    free(slot->path);
     *slot = f;
     if (hub->last < hub->base)
         hub->base = ev->id;
     hub->last = ev->id;
-    for (struct sse_client *c = hub->clients; c; c = c->next)
-        if (c->suspended && wanted(c, f.type, f.path ? f.path : ""))
+    /*
+     * Collect whom to wake and resume them after unlocking: resuming is a
+     * syscall per client, and readers wait on this lock meanwhile. A client
+     * marked not suspended here cannot complete until it is resumed, so it
+     * stays valid until then.
+     */
+    size_t n = 0;
+    if (hub->cap_wake < hub->n_clients) {
+        void *grown = realloc(hub->wake, hub->n_clients * sizeof(*hub->wake));
+        if (grown) {
+            hub->wake = grown;
+            hub->cap_wake = hub->n_clients;
+        }
+    }
+    for (struct sse_client *c = hub->clients; c; c = c->next) {
+        if (!c->suspended || !wanted(c, f.type, f.path ? f.path : ""))
+            continue;
+        if (n < hub->cap_wake) {
+            c->suspended = 0;
+            hub->wake[n++] = c->conn;
+        } else {
             wake(c);
+        }
+    }
     pthread_mutex_unlock(&hub->lock);
+    for (size_t i = 0; i < n; i++)
+        MHD_resume_connection(hub->wake[i]);
+    free(old.text);
+    free(old.path);
 }
 
 static void *
@@ -216,17 +242,27 @@ api_sse_close_all(struct sse_hub *hub)
 }
 
 void
+api_sse_detach(struct sse_hub *hub)
+{
+    if (hub && hub->sub) {
+        of_engine_unsubscribe(hub->eng, hub->sub);
+        hub->sub = NULL;
+    }
+}
+
+void
 api_sse_stop(struct sse_hub *hub)
 {
     if (!hub)
         return;
-    of_engine_unsubscribe(hub->eng, hub->sub);
+    api_sse_detach(hub);
     pthread_mutex_lock(&hub->lock);
     hub->running = 0;
     pthread_cond_signal(&hub->stop);
     pthread_mutex_unlock(&hub->lock);
     pthread_join(hub->ticker, NULL);
     pthread_cond_destroy(&hub->stop);
+    free(hub->wake);
     for (size_t i = 0; i < RING; i++) {
         free(hub->ring[i].text);
         free(hub->ring[i].path);
