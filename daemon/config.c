@@ -98,13 +98,15 @@ of_config_load(struct of_config *cfg, const char *path, char *errbuf, size_t err
     json_int_t threads = -1, max_json = -1, max_upload = -1, bg = -1, mdc = -1, mdp = -1, ekc = -1,
                eks = -1;
     json_t *shares = NULL;
+    int bg_sync = -1;
     if (json_unpack_ex(
             root, &jerr, JSON_STRICT,
-            "{s?:s, s?:s, s?:s, s?:s, s?:I, s?:I, s?:I, s?:o, s?:I, s?:I, s?:I, s?:I, s?:I}",
+            "{s?:s, s?:s, s?:s, s?:s, s?:I, s?:I, s?:I, s?:o, s?:I, s?:I, s?:I, s?:I, s?:I, s?:b}",
             "listen", &listen, "dataDir", &data_dir, "webDir", &web_dir, "logLevel", &level,
             "threads", &threads, "maxJsonBody", &max_json, "maxUpload", &max_upload, "shares",
             &shares, "backgroundSyncSeconds", &bg, "massDeleteCount", &mdc, "massDeletePercent",
-            &mdp, "eventsKeepCount", &ekc, "eventsKeepSeconds", &eks) < 0) {
+            &mdp, "eventsKeepCount", &ekc, "eventsKeepSeconds", &eks, "backgroundSync",
+            &bg_sync) < 0) {
         snprintf(errbuf, errcap, "%s: %s", path, jerr.text);
         json_decref(root);
         return -1;
@@ -133,6 +135,8 @@ of_config_load(struct of_config *cfg, const char *path, char *errbuf, size_t err
         cfg->events_keep_count = ekc;
     if (eks > 0)
         cfg->events_keep_s = eks;
+    if (bg_sync == 0)
+        cfg->no_background_sync = 1;
     int rc = shares ? load_shares(cfg, shares, errbuf, errcap) : 0;
     json_decref(root);
     return rc;

@@ -28,6 +28,7 @@ struct of_config {
     int64_t mass_delete_percent;
     int64_t events_keep_count;
     int64_t events_keep_s;
+    int no_background_sync;
     struct of_config_share *shares;
     size_t n_shares;
 };

@@ -92,7 +92,8 @@ serve(struct of_config *cfg)
                                     .mass_delete_count = cfg->mass_delete_count,
                                     .mass_delete_percent = (int)cfg->mass_delete_percent,
                                     .events_keep_count = cfg->events_keep_count,
-                                    .events_keep_s = cfg->events_keep_s};
+                                    .events_keep_s = cfg->events_keep_s,
+                                    .no_background_sync = cfg->no_background_sync};
     struct of_engine *eng = NULL;
     struct of_api *api = NULL;
     struct of_error err = {0};

@@ -76,6 +76,7 @@ of_engine_cache_set(struct of_engine *eng, const struct of_cache_patch *patch,
         rc = of_store_commit(eng->store, reterr);
     else
         of_store_rollback(eng->store);
+    engine_cache_limits_changed(eng);
     /* Lowered limits apply now: evict what no longer fits (pinned and dirty data stay). */
     if (rc == 0)
         engine_cache_make_room(eng, 0, 1, NULL);

@@ -71,6 +71,7 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
     pthread_mutex_init(&eng->shares_lock, NULL);
     pthread_rwlock_init(&eng->tokens_lock, NULL);
     pthread_mutex_init(&eng->room_lock, NULL);
+    pthread_mutex_init(&eng->usage.lock, NULL);
     eng->background_sync_ns =
         (cfg->background_sync_s > 0 ? cfg->background_sync_s : 300) * 1000000000LL;
     eng->mass_delete_count = cfg->mass_delete_count > 0 ? cfg->mass_delete_count : 1000;
@@ -112,7 +113,7 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
         rc = engine_shares_load(eng, reterr);
     if (rc == 0)
         rc = engine_jobs_start(eng, reterr);
-    if (rc == 0)
+    if (rc == 0 && !cfg->no_background_sync)
         rc = engine_sync_start_background(eng, reterr);
     if (rc == 0)
         rc = engine_conn_start(eng, reterr);
@@ -140,6 +141,7 @@ of_engine_free(struct of_engine *eng)
     pthread_mutex_destroy(&eng->shares_lock);
     pthread_rwlock_destroy(&eng->tokens_lock);
     pthread_mutex_destroy(&eng->room_lock);
+    pthread_mutex_destroy(&eng->usage.lock);
     free(eng);
 }
 

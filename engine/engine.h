@@ -35,6 +35,7 @@ struct of_engine_config {
     int64_t probe_first_ms;    /* first probe of a share that went offline (1000) */
     int64_t probe_max_s;       /* the backoff between probes grows to this cap (60) */
     int64_t probe_online_s;    /* online shares are probed for latency this often (30) */
+    int no_background_sync;    /* no periodic sync, and none when a share comes back */
     /*
      * Open for a one-off tool (token create) beside a running daemon: no
      * orphan collection, no job recovery, no workers, no background sync.

@@ -89,8 +89,16 @@ struct sync_bg {
 /* Mass deletions of fewer items than this never need confirming. */
 #define MASS_DELETE_MIN 10
 
+/* An upper bound of the cache's usage, so most new content needs no measuring (evict.c). */
+struct usage_bound {
+    pthread_mutex_t lock;
+    int valid;
+    int64_t used, admitted, headroom;
+};
+
 struct of_engine {
     char data_dir[2048];
+    struct usage_bound usage;
     /* Held from making room to installing content, so parallel fills cannot overbook. */
     pthread_mutex_t room_lock;
     int64_t background_sync_ns;
@@ -207,6 +215,8 @@ void engine_conn_stop(struct of_engine *eng);
  */
 int engine_cache_make_room(struct of_engine *eng, int64_t incoming, int incoming_pinned,
                            struct of_error *reterr);
+/* The limits changed: the next make_room measures the usage again. */
+void engine_cache_limits_changed(struct of_engine *eng);
 
 /* Load shares from the store and open their backends (engine open). */
 int engine_shares_load(struct of_engine *eng, struct of_error *reterr);

@@ -80,14 +80,56 @@ visit(void *arg, const struct of_item *it)
     return ec->need_total <= 0 && ec->need_unpinned <= 0 ? 1 : 0;
 }
 
+/*
+ * Summing the cache's usage walks every item, too slow to do for each file
+ * of a large pin. So a bound is kept: the usage measured last plus every
+ * byte admitted since (deletions and evictions only lower the truth). While
+ * that bound stays well under both limits nothing needs to be measured.
+ */
+static int
+surely_fits(struct of_engine *eng, int64_t incoming)
+{
+    struct usage_bound *b = &eng->usage;
+    pthread_mutex_lock(&b->lock);
+    int fits = b->valid && b->used + b->admitted + incoming <= b->headroom;
+    if (fits)
+        b->admitted += incoming;
+    pthread_mutex_unlock(&b->lock);
+    return fits;
+}
+
+static void
+measured(struct of_engine *eng, const struct of_cache_info *ci, int64_t incoming)
+{
+    struct usage_bound *b = &eng->usage;
+    int64_t lim = ci->limit < ci->unpinned_limit ? ci->limit : ci->unpinned_limit;
+    pthread_mutex_lock(&b->lock);
+    b->valid = 1;
+    b->used = ci->used > ci->unpinned_used ? ci->used : ci->unpinned_used;
+    b->admitted = incoming;
+    b->headroom = lim - lim / 10; /* re-measure in the last tenth of the smaller limit */
+    pthread_mutex_unlock(&b->lock);
+}
+
+void
+engine_cache_limits_changed(struct of_engine *eng)
+{
+    pthread_mutex_lock(&eng->usage.lock);
+    eng->usage.valid = 0;
+    pthread_mutex_unlock(&eng->usage.lock);
+}
+
 int
 engine_cache_make_room(struct of_engine *eng, int64_t incoming, int incoming_pinned,
                        struct of_error *reterr)
 {
+    if (incoming > 0 && surely_fits(eng, incoming))
+        return 0;
     struct of_cache_info ci;
     int rc = of_engine_cache_get(eng, &ci, reterr);
     if (rc < 0)
         return rc;
+    measured(eng, &ci, incoming);
     struct evict_ctx ec = {.eng = eng};
     ec.need_total = ci.used + incoming - ci.limit;
     ec.need_unpinned = incoming_pinned ? 0 : ci.unpinned_used + incoming - ci.unpinned_limit;

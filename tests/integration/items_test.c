@@ -49,7 +49,8 @@ status_of(struct it_response *r)
 static int
 setup_tree(void **state)
 {
-    struct it_env *env = it_env_new("items", "auto");
+    /* No background sync: the offline-created d/new.txt must stay dirty for the tests. */
+    struct it_env *env = it_env_new_cfg("items", "auto", "{\"backgroundSync\": false}");
     *state = env;
     if (!env)
         return -1;
