@@ -119,11 +119,7 @@ begin(struct of_api *api, struct api_request *req, const char *method)
     if (authenticate(api, req, &err) < 0)
         return api_reply_error(req, &err);
     int64_t len = content_length(req);
-    /*
-     * A body a little over the bound is read and dropped, so the client gets
-     * its 413 instead of a reset; a far larger one is refused at once.
-     */
-    if (req->route->body == API_BODY_JSON && len > 8 * (int64_t)api->cfg.max_json_body) {
+    if (req->route->body == API_BODY_JSON && len > (int64_t)api->cfg.max_json_body) {
         of_error_set(&err, OF_E(TOO_LARGE), "JSON bodies are limited to %zu bytes",
                      api->cfg.max_json_body);
         return api_reply_error(req, &err);
