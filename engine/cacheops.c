@@ -40,14 +40,19 @@ find_dirty(void *arg, const struct of_item *it)
     return 0;
 }
 
+int
+engine_dirty_below(struct of_engine *eng, const char *path)
+{
+    int dirty = 0;
+    of_store_item_scan(eng->store, path, 0, "", SIZE_MAX, find_dirty, &dirty, NULL, NULL);
+    return dirty;
+}
+
 /* Is the item, or anything under it, dirty? */
 static int
 subtree_dirty(struct of_engine *eng, const struct of_item *it)
 {
-    int dirty = of_item_dirty(it);
-    if (!dirty && it->type != OF_ITEM_FILE)
-        of_store_item_scan(eng->store, it->path, 0, "", SIZE_MAX, find_dirty, &dirty, NULL, NULL);
-    return dirty;
+    return of_item_dirty(it) || (it->type != OF_ITEM_FILE && engine_dirty_below(eng, it->path));
 }
 
 struct names {

@@ -228,6 +228,9 @@ void engine_shares_free(struct of_engine *eng);
  */
 int engine_drop_item(struct of_engine *eng, const struct of_item *it, struct of_error *reterr);
 
+/* Is anything below path (not path itself) dirty? (cacheops.c) */
+int engine_dirty_below(struct of_engine *eng, const char *path);
+
 /* Fill a view (pins, dirty bytes, online) for an item row. */
 int engine_item_view(struct of_engine *eng, const struct of_item *item, const char *user,
                      struct of_item_view *ret_view, struct of_error *reterr);

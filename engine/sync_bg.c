@@ -63,16 +63,6 @@ of_engine_sync_start(struct of_engine *eng, const struct of_sync_request *req, c
 
 /* ---- background sync ---- */
 
-static int
-find_dirty(void *arg, const struct of_item *it)
-{
-    if (of_item_dirty(it)) {
-        *(int *)arg = 1;
-        return 1;
-    }
-    return 0;
-}
-
 /* One pass: a background sync job for every online share with offline changes. */
 static void
 background_pass(struct of_engine *eng, const char *only_root)
@@ -86,9 +76,7 @@ background_pass(struct of_engine *eng, const char *only_root)
         snprintf(root, sizeof(root), "//%s/%s", v[i].rec.server, v[i].rec.share);
         if ((only_root && strcmp(only_root, root) != 0) || v[i].conn.state != OF_CONN_ONLINE)
             continue;
-        int dirty = 0;
-        of_store_item_scan(eng->store, root, 0, "", SIZE_MAX, find_dirty, &dirty, NULL, NULL);
-        if (!dirty)
+        if (!engine_dirty_below(eng, root))
             continue;
         struct sync_args *a = calloc(1, sizeof(*a));
         if (!a || !(a->paths[0] = strdup(root))) {

@@ -43,16 +43,6 @@ as_conflict(struct sync_ctx *ctx, struct plan_entry *e, enum of_sync_state state
     return sync_record_conflict(ctx, e, reterr);
 }
 
-static int
-find_dirty(void *arg, const struct of_item *it)
-{
-    if (of_item_dirty(it)) {
-        *(int *)arg = 1;
-        return 1;
-    }
-    return 0;
-}
-
 /* ---- client to server ---- */
 
 static int
@@ -322,8 +312,7 @@ delete_client(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct 
     /* A conflict settled for the server discards the offline change on purpose. */
     int dirty = e->res.conflict ? 0 : of_item_dirty(it);
     if (!dirty && it->type != OF_ITEM_FILE)
-        of_store_item_scan(ctx->eng->store, it->path, 0, "", SIZE_MAX, find_dirty, &dirty, NULL,
-                           NULL);
+        dirty = engine_dirty_below(ctx->eng, it->path);
     if (dirty)
         return as_conflict(ctx, e,
                            it->type == OF_ITEM_FILE ? OF_SYNC_FileChangedOnClient_DeletedOnServer
