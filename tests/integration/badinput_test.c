@@ -749,20 +749,12 @@ test_client_vanishing_mid_upload_leaves_no_file_or_temp(void **state)
         free(head);
     }
     /* Give the daemon a moment to notice the closed connections. */
-    char *tmpdir = it_fmt("%s/cache/tmp", env->d.data_dir);
     int leftovers = -1;
     for (int tries = 0; tries < 100 && leftovers != 0; tries++) {
         struct timespec ts = {0, 50 * 1000L * 1000};
         nanosleep(&ts, NULL);
-        DIR *dir = opendir(tmpdir);
-        assert_non_null(dir);
-        struct dirent *de;
-        leftovers = 0;
-        while ((de = readdir(dir)) != NULL)
-            leftovers += de->d_name[0] != '.';
-        closedir(dir);
+        leftovers = it_cache_temp_files(&env->d);
     }
-    free(tmpdir);
     assert_int_equal(leftovers, 0);
     char path[PATH_MAX];
     it_share_file(env, "partial.bin", path);

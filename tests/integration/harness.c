@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -461,6 +462,53 @@ it_proc_status_kb(pid_t pid, const char *key)
     }
     fclose(f);
     return v;
+}
+
+/* Entries of dir (not dot files) whose names start with prefix; 0 when it is missing. */
+static int
+count_prefixed(const char *dir, const char *prefix)
+{
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    int n = 0;
+    for (struct dirent *de; (de = readdir(dp)) != NULL;)
+        n += de->d_name[0] != '.' && strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(dp);
+    return n;
+}
+
+int
+it_cache_temp_files(const struct it_daemon *d)
+{
+    char dir[PATH_MAX + 64], link[PATH_MAX], target[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/cache/tmp", d->data_dir);
+    int n = count_prefixed(dir, "");
+    snprintf(dir, sizeof(dir), "%s/cache/content", d->data_dir);
+    DIR *dp = opendir(dir);
+    for (struct dirent *de; dp && (de = readdir(dp)) != NULL;) {
+        if (de->d_name[0] == '.')
+            continue;
+        char sub[PATH_MAX + 400];
+        if ((size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) < sizeof(sub))
+            n += count_prefixed(sub, "t-");
+    }
+    if (dp)
+        closedir(dp);
+    /* An unnamed temp file shows in /proc as "DIR/#INODE (deleted)". */
+    snprintf(link, sizeof(link), "/proc/%d/fd", (int)d->pid);
+    dp = d->pid > 0 ? opendir(link) : NULL;
+    for (struct dirent *de; dp && (de = readdir(dp)) != NULL;) {
+        snprintf(link, sizeof(link), "/proc/%d/fd/%s", (int)d->pid, de->d_name);
+        ssize_t len = readlink(link, target, sizeof(target) - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        n += strstr(target, "/cache/content/") && strstr(target, "/#") && strstr(target, "(deleted)");
+    }
+    if (dp)
+        closedir(dp);
+    return n;
 }
 
 /* Read all of fd into buf (cap bytes, NUL-terminated), discarding what does not fit. */

@@ -84,6 +84,13 @@ void it_daemon_kill(struct it_daemon *d);
 int it_daemon_alive(struct it_daemon *d);
 /* A kB value ("VmHWM", "VmRSS") of /proc/PID/status, or -1. */
 long it_proc_status_kb(pid_t pid, const char *key);
+/*
+ * Temp files of the daemon's content store: named ones (any in DATA_DIR/cache/tmp
+ * of older versions, "t-NAME" in DATA_DIR/cache/content/xx) plus unnamed ones
+ * (O_TMPFILE) the running daemon still holds open. 0 when no write is in
+ * flight: anything else is a leak.
+ */
+int it_cache_temp_files(const struct it_daemon *d);
 /* Print the last bytes of the daemon's log to stderr (diagnostics). */
 void it_daemon_dump_log(const struct it_daemon *d);
 

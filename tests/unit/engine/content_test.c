@@ -3,8 +3,10 @@
  * Tests of engine/content.c through content.h: temp files hashed as they are
  * written (checked against published SHA-256 vectors), finishing, installing
  * under fresh names, what freeing does before and after an install, reading
- * and removing stored content, and the start-up collection of orphans.
- * Each test gets a fresh content store in its own temp directory.
+ * and removing stored content, batched installs made durable by one sync,
+ * and the start-up collection of orphans. Each test gets a fresh content
+ * store in its own temp directory; the tests of temp files run both with
+ * unnamed temp files (O_TMPFILE) and with named ones (the fallback).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -52,6 +54,18 @@ setup(void **state)
     return 0;
 }
 
+/* The same, with named temp files ("t-NAME" in the bucket), as without O_TMPFILE. */
+static int
+setup_named(void **state)
+{
+    setup(state);
+    struct fixture *f = *state;
+    of_content_use_named_temps(f->cs);
+    return 0;
+}
+
+static int named_temps(struct fixture *f);
+
 static int
 teardown(void **state)
 {
@@ -76,17 +90,23 @@ count_entries(const char *dir)
     return n;
 }
 
+/* Entries of dir whose names start with "t-" (temp) or not (content); 0 if no dir. */
 static int
-tmp_files(const struct fixture *f)
+count_kind(const char *dir, int temp)
 {
-    char p[PATH_MAX];
-    snprintf(p, sizeof(p), "%s/tmp", f->dir);
-    return count_entries(p);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));)
+        n += de->d_name[0] != '.' && (strncmp(de->d_name, "t-", 2) == 0) == temp;
+    closedir(d);
+    return n;
 }
 
-/* Content files across every DIR/content/xx/ directory. */
+/* Files across every DIR/content/xx/ directory: named temp files, or content. */
 static int
-content_files(const struct fixture *f)
+bucket_files(const struct fixture *f, int temp)
 {
     char p[128];
     snprintf(p, sizeof(p), "%s/content", f->dir);
@@ -98,10 +118,37 @@ content_files(const struct fixture *f)
             continue;
         char sub[PATH_MAX];
         snprintf(sub, sizeof(sub), "%s/%s", p, de->d_name);
-        n += count_entries(sub);
+        n += count_kind(sub, temp);
     }
     closedir(d);
     return n;
+}
+
+/* Temp files: named ones in the buckets, and any in DIR/tmp (older versions kept them there). */
+static int
+tmp_files(const struct fixture *f)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/tmp", f->dir);
+    int legacy = count_entries(p);
+    return (legacy > 0 ? legacy : 0) + bucket_files(f, 1);
+}
+
+static int
+content_files(const struct fixture *f)
+{
+    return bucket_files(f, 0);
+}
+
+/* Does this fixture give temp files names? (Only a named one can be counted.) */
+static int
+named_temps(struct fixture *f)
+{
+    struct of_content_tmp *t = NULL;
+    assert_int_equal(of_content_tmp_new(f->cs, &t, NULL), 0);
+    int named = tmp_files(f) == 1;
+    of_content_tmp_free(t);
+    return named;
 }
 
 /* A finished temp file holding data. */
@@ -138,12 +185,12 @@ read_stored(struct fixture *f, const char *name, char *buf, size_t cap)
 }
 
 static void
-test_open_creates_tmp_and_content_directories(void **state)
+test_open_creates_the_content_directory(void **state)
 {
     struct fixture *f = *state;
     assert_string_equal(of_content_dir(f->cs), f->dir);
-    const char *const subs[] = {"tmp", "content"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *const subs[] = {"content"};
+    for (size_t i = 0; i < 1; i++) {
         char p[PATH_MAX];
         struct stat sb;
         snprintf(p, sizeof(p), "%s/%s", f->dir, subs[i]);
@@ -270,6 +317,14 @@ is_lower_hex(const char *s)
 }
 
 static void
+test_named_temp_files_are_visible_until_freed(void **state)
+{
+    struct fixture *f = *state;
+    assert_true(named_temps(f));
+    assert_int_equal(tmp_files(f), 0);
+}
+
+static void
 test_install_gives_a_new_unique_name_each_time(void **state)
 {
     struct fixture *f = *state;
@@ -341,14 +396,17 @@ static void
 test_free_without_install_unlinks_the_temp_file(void **state)
 {
     struct fixture *f = *state;
+    int named = named_temps(f);
     struct of_content_tmp *a = tmp_with(f, "dropped");
     struct of_content_tmp *b = NULL;
     assert_int_equal(of_content_tmp_new(f->cs, &b, NULL), 0);
-    assert_int_equal(tmp_files(f), 2);
+    /* An unnamed temp file is never visible; a named one is, until it is freed. */
+    assert_int_equal(tmp_files(f), named ? 2 : 0);
+    assert_int_equal(content_files(f), 0);
     char hash[OF_HASH_HEX];
     assert_int_equal(of_content_tmp_finish(a, hash, NULL), 0);
     of_content_tmp_free(a);
-    assert_int_equal(tmp_files(f), 1);
+    assert_int_equal(tmp_files(f), named ? 1 : 0);
     of_content_tmp_free(b);
     assert_int_equal(tmp_files(f), 0);
     assert_int_equal(content_files(f), 0);
@@ -405,12 +463,14 @@ is_live(void *ctx, const char *name)
     return 0;
 }
 
-/* A file left in DIR/tmp by a crash. */
+/* A file left by a crash: in DIR/tmp (older versions), or a named temp in a bucket. */
 static void
-stray_tmp(struct fixture *f, const char *leaf)
+stray_tmp(struct fixture *f, const char *where, const char *leaf)
 {
     char p[PATH_MAX];
-    snprintf(p, sizeof(p), "%s/tmp/%s", f->dir, leaf);
+    snprintf(p, sizeof(p), "%s/%s", f->dir, where);
+    mkdir(p, 0700);
+    snprintf(p, sizeof(p), "%s/%s/%s", f->dir, where, leaf);
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, "junk", 4), 4);
@@ -425,11 +485,12 @@ test_collect_removes_orphans_and_temp_files_but_keeps_live_names(void **state)
     install(f, "alpha", a);
     install(f, "beta", b);
     install(f, "gamma", c);
-    stray_tmp(f, "0123456789abcdef01234567");
-    stray_tmp(f, "leftover");
+    stray_tmp(f, "tmp", "0123456789abcdef01234567");
+    stray_tmp(f, "tmp", "leftover");
+    stray_tmp(f, "content/ab", "t-ab0123456789abcdef0123456789ab");
     struct live l = {{a, c, NULL}, 0};
 
-    assert_int_equal(of_content_collect(f->cs, is_live, &l), 3);
+    assert_int_equal(of_content_collect(f->cs, is_live, &l), 4);
     assert_int_equal(l.asked, 3); /* asked about stored content, not temp files */
     char buf[16];
     read_stored(f, a, buf, sizeof(buf));
@@ -446,13 +507,69 @@ test_collect_removes_orphans_and_temp_files_but_keeps_live_names(void **state)
     assert_int_equal(content_files(f), 2);
 }
 
+static void
+test_batched_content_is_readable_after_one_sync(void **state)
+{
+    struct fixture *f = *state;
+    char names[8][OF_CONTENT_NAME_MAX], hash[OF_HASH_HEX];
+    for (int i = 0; i < 8; i++) {
+        struct of_content_tmp *t = NULL;
+        assert_int_equal(of_content_tmp_new_batched(f->cs, &t, NULL), 0);
+        assert_int_equal(of_content_tmp_write(t, "abc", 3, NULL), 0);
+        assert_int_equal(of_content_tmp_finish(t, hash, NULL), 0);
+        assert_string_equal(hash,
+                            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_int_equal(of_content_tmp_install(t, names[i], NULL), 0);
+        assert_true(of_content_tmp_install(t, names[i], NULL) < 0); /* once only */
+        of_content_tmp_free(t);
+    }
+    assert_int_equal(of_content_sync(f->cs, NULL), 0);
+    assert_int_equal(content_files(f), 8);
+    assert_int_equal(tmp_files(f), 0);
+    char buf[8];
+    for (int i = 0; i < 8; i++) {
+        read_stored(f, names[i], buf, sizeof(buf));
+        assert_string_equal(buf, "abc");
+    }
+}
+
+/* A batched file larger than the writeback step: its bytes and hash are whole. */
+static void
+test_batched_large_content_keeps_every_byte(void **state)
+{
+    struct fixture *f = *state;
+    enum { CHUNK = 1 << 16, CHUNKS = 200 }; /* 12.5 MiB: past one writeback kick */
+    char *buf = malloc(CHUNK);
+    assert_non_null(buf);
+    struct of_content_tmp *t = NULL;
+    assert_int_equal(of_content_tmp_new_batched(f->cs, &t, NULL), 0);
+    for (int i = 0; i < CHUNKS; i++) {
+        memset(buf, 'a' + i % 26, CHUNK);
+        assert_int_equal(of_content_tmp_write(t, buf, CHUNK, NULL), 0);
+    }
+    char name[OF_CONTENT_NAME_MAX];
+    assert_int_equal(of_content_tmp_install(t, name, NULL), 0);
+    of_content_tmp_free(t);
+    assert_int_equal(of_content_sync(f->cs, NULL), 0);
+    int fd = -1;
+    assert_int_equal(of_content_open_read(f->cs, name, &fd, NULL), 0);
+    for (int i = 0; i < CHUNKS; i++) {
+        assert_int_equal(read(fd, buf, CHUNK), CHUNK);
+        assert_true(buf[0] == 'a' + i % 26 && buf[CHUNK - 1] == 'a' + i % 26);
+    }
+    assert_int_equal(read(fd, buf, 1), 0);
+    close(fd);
+    free(buf);
+}
+
 int
 main(void)
 {
     of_log_set_level(OF_LOG_WARN);
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define N(name) cmocka_unit_test_setup_teardown(name, setup_named, teardown)
     const struct CMUnitTest tests[] = {
-        T(test_open_creates_tmp_and_content_directories),
+        T(test_open_creates_the_content_directory),
         T(test_open_creates_missing_parent_directories),
         T(test_tmp_hash_and_size_match_known_sha256_vectors),
         T(test_million_a_written_in_chunks_hashes_to_the_fips_vector),
@@ -465,7 +582,18 @@ main(void)
         T(test_open_read_of_missing_or_malformed_name_fails),
         T(test_remove_unlinks_and_a_missing_file_is_fine),
         T(test_collect_removes_orphans_and_temp_files_but_keeps_live_names),
+        T(test_batched_content_is_readable_after_one_sync),
+        T(test_batched_large_content_keeps_every_byte),
+        /* The same with named temp files. */
+        N(test_named_temp_files_are_visible_until_freed),
+        N(test_install_gives_a_new_unique_name_each_time),
+        N(test_install_finishes_the_tmp_and_its_fd_still_reads_the_content),
+        N(test_free_after_install_does_not_unlink_the_content),
+        N(test_free_without_install_unlinks_the_temp_file),
+        N(test_collect_removes_orphans_and_temp_files_but_keeps_live_names),
+        N(test_batched_content_is_readable_after_one_sync),
     };
 #undef T
+#undef N
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
