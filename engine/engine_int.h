@@ -94,6 +94,8 @@ struct usage_bound {
     pthread_mutex_t lock;
     int valid;
     int64_t used, admitted, headroom;
+    /* Installed content whose rows are not committed yet (batched fills): the store cannot see it. */
+    int64_t inflight, inflight_unpinned;
 };
 
 struct of_engine {
@@ -217,6 +219,12 @@ int engine_cache_make_room(struct of_engine *eng, int64_t incoming, int incoming
                            struct of_error *reterr);
 /* The limits changed: the next make_room measures the usage again. */
 void engine_cache_limits_changed(struct of_engine *eng);
+/*
+ * Content of delta bytes was installed (delta > 0) whose row is not committed
+ * yet, or such a row was committed or given up (delta < 0): make_room counts
+ * it as used meanwhile. pinned: it counts against the total limit only.
+ */
+void engine_cache_inflight(struct of_engine *eng, int64_t delta, int pinned);
 
 /* Load shares from the store and open their backends (engine open). */
 int engine_shares_load(struct of_engine *eng, struct of_error *reterr);
@@ -288,5 +296,39 @@ void engine_op_set_content(struct op *op, const char *name, int64_t size);
  * unlinked by engine_op_end.
  */
 int engine_op_commit(struct op *op, int online, struct of_error *reterr);
+/*
+ * The same inside the caller's open transaction, which commits it. On
+ * OF_E(CONFLICT) (changed offline meanwhile) nothing was written and the
+ * transaction may go on; on any other error the caller must roll back.
+ */
+int engine_op_commit_in(struct op *op, int online, struct of_error *reterr);
+/* engine_op_download into a batched temp file (content.h): install, then of_content_sync. */
+int engine_op_download_batched(struct op *op, struct of_content_tmp **ret_tmp,
+                               struct of_stat *ret_st, char *ret_hash, struct of_error *reterr);
+
+/* ---- batched fills (fill.c) ---- */
+
+/*
+ * The result of one file of a batch: rc 0, or a negative code with err.
+ * Called once per engine_fill, from whichever thread commits its batch.
+ */
+typedef void (*fill_done_fn)(void *ctx, const char *path, int rc, const struct of_error *err);
+
+struct fill_batch;
+
+/*
+ * A batch of fills (pinned content fetched from the share): several threads
+ * call engine_fill at once; every so many files or bytes their content is
+ * made durable with one sync and their rows committed in one transaction,
+ * instead of two syncs and a commit per file. NULL when out of memory.
+ * Free with engine_fill_batch_free, which commits what is pending first.
+ */
+struct fill_batch *engine_fill_batch_new(struct of_engine *eng, fill_done_fn done, void *ctx);
+/* Fetch file path's content unless it is cached; done() reports it. Thread-safe. */
+void engine_fill(struct fill_batch *b, const char *path);
+/* Commit what is pending now. Thread-safe. */
+void engine_fill_flush(struct fill_batch *b);
+/* NULL-safe: flush, then free. */
+void engine_fill_batch_free(struct fill_batch *b);
 
 #endif

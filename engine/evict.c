@@ -112,6 +112,16 @@ measured(struct of_engine *eng, const struct of_cache_info *ci, int64_t incoming
 }
 
 void
+engine_cache_inflight(struct of_engine *eng, int64_t delta, int pinned)
+{
+    pthread_mutex_lock(&eng->usage.lock);
+    eng->usage.inflight += delta;
+    if (!pinned)
+        eng->usage.inflight_unpinned += delta;
+    pthread_mutex_unlock(&eng->usage.lock);
+}
+
+void
 engine_cache_limits_changed(struct of_engine *eng)
 {
     pthread_mutex_lock(&eng->usage.lock);
@@ -129,6 +139,10 @@ engine_cache_make_room(struct of_engine *eng, int64_t incoming, int incoming_pin
     int rc = of_engine_cache_get(eng, &ci, reterr);
     if (rc < 0)
         return rc;
+    pthread_mutex_lock(&eng->usage.lock);
+    ci.used += eng->usage.inflight;
+    ci.unpinned_used += eng->usage.inflight_unpinned;
+    pthread_mutex_unlock(&eng->usage.lock);
     measured(eng, &ci, incoming);
     struct evict_ctx ec = {.eng = eng};
     ec.need_total = ci.used + incoming - ci.limit;

@@ -215,13 +215,11 @@ engine_op_set_synced(struct op *op, const struct of_stat *st, const char *hash)
     op->item.mod_data = op->item.mod_attrs = op->item.mod_time = 0;
 }
 
-/* Commit the row (inserting parents first when online); unlinks replaced content after. */
+/* Write the row (inserting parents first when online) in the caller's transaction. */
 int
-engine_op_commit(struct op *op, int online, struct of_error *reterr)
+engine_op_commit_in(struct op *op, int online, struct of_error *reterr)
 {
-    int rc = of_store_begin(op->eng->store, reterr);
-    if (rc < 0)
-        return rc;
+    int rc = 0;
     /*
      * Judge against the row as it is now, not as this operation first read it:
      * a concurrent request may have inserted it or installed other content.
@@ -230,11 +228,9 @@ engine_op_commit(struct op *op, int online, struct of_error *reterr)
     op->inserted = 0;
     if (of_store_item_get(op->eng->store, op->item.path, &op->scratch, NULL) == 0) {
         if (online && of_item_dirty(&op->scratch) &&
-            (!op->base_dirty || strcmp(op->scratch.content, op->base_content) != 0)) {
-            of_store_rollback(op->eng->store);
+            (!op->base_dirty || strcmp(op->scratch.content, op->base_content) != 0))
             return of_error_set(reterr, OF_E(CONFLICT),
                                 "'%s' was changed offline meanwhile; try again", op->item.path);
-        }
         op->item.id = op->scratch.id;
         op->item.parent_id = op->scratch.parent_id;
         if (op->scratch.content[0] && strcmp(op->scratch.content, op->item.content) != 0)
@@ -248,13 +244,26 @@ engine_op_commit(struct op *op, int online, struct of_error *reterr)
     if (rc == 0)
         rc = of_store_item_put(op->eng->store, &op->item, reterr);
     if (rc == 0)
-        rc = of_store_commit(op->eng->store, reterr);
-    else
-        of_store_rollback(op->eng->store);
-    if (rc == 0)
         op->have_item = 1;
     else
         op->old_content[0] = '\0'; /* the old row still names it */
+    return rc;
+}
+
+/* Commit the row in its own transaction; unlinks replaced content after (engine_op_end). */
+int
+engine_op_commit(struct op *op, int online, struct of_error *reterr)
+{
+    int rc = of_store_begin(op->eng->store, reterr);
+    if (rc < 0)
+        return rc;
+    rc = engine_op_commit_in(op, online, reterr);
+    if (rc == 0)
+        rc = of_store_commit(op->eng->store, reterr);
+    else
+        of_store_rollback(op->eng->store);
+    if (rc < 0)
+        op->old_content[0] = '\0';
     return rc;
 }
 
@@ -307,12 +316,13 @@ serve_content(struct op *op, struct of_file_read *ret, int offline, struct of_er
     return 0;
 }
 
-int
-engine_op_download(struct op *op, struct of_content_tmp **ret_tmp, struct of_stat *ret_st,
-                   char *ret_hash, struct of_error *reterr)
+static int
+download(struct op *op, int batched, struct of_content_tmp **ret_tmp, struct of_stat *ret_st,
+         char *ret_hash, struct of_error *reterr)
 {
     struct of_content_tmp *tmp;
-    int rc = of_content_tmp_new(op->eng->content, &tmp, reterr);
+    int rc = batched ? of_content_tmp_new_batched(op->eng->content, &tmp, reterr)
+                     : of_content_tmp_new(op->eng->content, &tmp, reterr);
     if (rc < 0)
         return rc;
     struct tmp_sink ts = {tmp, reterr};
@@ -326,6 +336,20 @@ engine_op_download(struct op *op, struct of_content_tmp **ret_tmp, struct of_sta
     }
     *ret_tmp = tmp;
     return 0;
+}
+
+int
+engine_op_download(struct op *op, struct of_content_tmp **ret_tmp, struct of_stat *ret_st,
+                   char *ret_hash, struct of_error *reterr)
+{
+    return download(op, 0, ret_tmp, ret_st, ret_hash, reterr);
+}
+
+int
+engine_op_download_batched(struct op *op, struct of_content_tmp **ret_tmp, struct of_stat *ret_st,
+                           char *ret_hash, struct of_error *reterr)
+{
+    return download(op, 1, ret_tmp, ret_st, ret_hash, reterr);
 }
 
 /* Fetch the whole file from the share; cache it when allowed, else serve the temp file. */

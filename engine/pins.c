@@ -31,6 +31,7 @@ struct pin_worker {
     struct of_engine *eng;
     struct job *job;
     struct pin_args *a;
+    struct fill_batch *batch;
 };
 
 static void
@@ -72,57 +73,6 @@ result(struct of_engine *eng, struct job *job, const char *path, int op, int rc,
     free(ji);
 }
 
-/* Fetch a pinned file's content if it has none. */
-static int
-fill(struct of_engine *eng, const char *path, struct of_error *reterr)
-{
-    struct op *op;
-    int rc = engine_op_begin(eng, path, &op, reterr);
-    if (rc < 0)
-        return rc;
-    struct of_item *it = &op->item;
-    if (op->have_item && it->content[0] && !it->ghosted) {
-        engine_op_end(op);
-        return 0;
-    }
-    if (!engine_share_online(eng, op->share)) {
-        engine_op_end(op);
-        return of_error_set(reterr, OF_E(NOT_OFFLINE), "'%s' cannot be filled while offline", path);
-    }
-    struct of_content_tmp *tmp;
-    struct of_stat st;
-    char hash[OF_HASH_HEX], name[OF_CONTENT_NAME_MAX];
-    struct of_event ev;
-    of_event_init(&ev, OF_EV_PrefetchFileBegin, path);
-    engine_publish(eng, &ev);
-    rc = engine_op_download(op, &tmp, &st, hash, reterr);
-    if (rc == OF_E(UNAVAILABLE))
-        engine_share_failed(eng, op->share, reterr);
-    if (rc == 0) {
-        pthread_mutex_lock(&eng->room_lock);
-        rc = engine_cache_make_room(eng, st.size, 1, reterr);
-        if (rc == 0)
-            rc = of_content_tmp_install(tmp, name, reterr);
-        if (rc == 0) {
-            it->type = OF_ITEM_FILE;
-            engine_op_set_synced(op, &st, hash);
-            engine_op_set_content(op, name, st.size);
-            rc = engine_op_commit(op, 1, reterr);
-            if (rc < 0)
-                of_content_remove(eng->content, name);
-        }
-        pthread_mutex_unlock(&eng->room_lock);
-        of_content_tmp_free(tmp);
-    }
-    of_event_init(&ev, OF_EV_PrefetchFileEnd, path);
-    ev.result = rc;
-    engine_publish(eng, &ev);
-    if (rc == 0)
-        engine_publish_item(eng, OF_EV_ItemAvailableOffline, path, OF_ITEM_FILE);
-    engine_op_end(op);
-    return rc;
-}
-
 static void
 queue_fill(struct pin_args *a, const char *path)
 {
@@ -160,6 +110,20 @@ pin_one(struct of_engine *eng, struct job *job, struct pin_args *a, const struct
     return rc;
 }
 
+/* A fill's result (fill.c calls this from whichever worker commits its batch). */
+static void
+fill_done(void *arg, const char *path, int rc, const struct of_error *err)
+{
+    struct pin_worker *w = arg;
+    struct pin_args *a = w->a;
+    pthread_mutex_lock(&a->lock);
+    result(w->eng, w->job, path, OF_SYNC_OP_FILL, rc, err);
+    engine_job_progress(w->eng, w->job, 0, 1, 0, 0);
+    a->full |= rc == OF_E(CACHE_FULL);
+    a->failed |= rc < 0;
+    pthread_mutex_unlock(&a->lock);
+}
+
 static void *
 fill_worker(void *arg)
 {
@@ -171,22 +135,26 @@ fill_worker(void *arg)
         pthread_mutex_unlock(&a->lock);
         if (i >= a->n_fills || engine_job_aborted(w->job))
             return NULL;
-        struct of_error err = {0};
-        int rc = fill(w->eng, a->fills[i], &err);
-        pthread_mutex_lock(&a->lock);
-        result(w->eng, w->job, a->fills[i], OF_SYNC_OP_FILL, rc, &err);
-        engine_job_progress(w->eng, w->job, 0, 1, 0, 0);
-        a->full |= rc == OF_E(CACHE_FULL);
-        a->failed |= rc < 0;
-        pthread_mutex_unlock(&a->lock);
+        engine_fill(w->batch, a->fills[i]);
     }
 }
 
-/* Fill the queued files with as many transfers at once as their shares allow (4). */
+/*
+ * Fill the queued files with as many transfers at once as their shares allow
+ * (4), their content made durable and their rows committed in batches.
+ */
 static void
 run_fills(struct of_engine *eng, struct job *job, struct pin_args *a)
 {
-    struct pin_worker w = {eng, job, a};
+    struct pin_worker w = {eng, job, a, NULL};
+    w.batch = engine_fill_batch_new(eng, fill_done, &w);
+    if (!w.batch) {
+        struct of_error err;
+        of_error_set(&err, OF_E(NOMEM), "out of memory");
+        for (size_t i = 0; i < a->n_fills; i++)
+            fill_done(&w, a->fills[i], err.code, &err);
+        return;
+    }
     pthread_t workers[3];
     int started = 0;
     for (int i = 0; i < 3; i++)
@@ -195,6 +163,7 @@ run_fills(struct of_engine *eng, struct job *job, struct pin_args *a)
     fill_worker(&w);
     for (int i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
+    engine_fill_batch_free(w.batch);
 }
 
 struct children {
