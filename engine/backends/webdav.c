@@ -70,6 +70,12 @@ struct webdav {
     char *username, *secret, *ca_file;
     int insecure, transfers;
     long timeout_ms, connect_timeout_ms;
+    /*
+     * Does this server's PROPFIND give files a getetag? -1 until a listing
+     * tells; 0: no (nginx), so versions are named by time and size, and a
+     * GET's own ETag header must not be taken (a listing would not match it).
+     */
+    int propfind_etags;
 
     CURLM *multi;
     pthread_t thread;
@@ -373,7 +379,7 @@ sink_body(struct xfer *x, long code, const char *data, size_t len)
         return len; /* an error page: not content */
     if (!x->checked) {
         x->checked = 1;
-        if (check_response(x, code) < 0) {
+        if (x->expect && check_response(x, code) < 0) {
             x->mismatch = 1;
             return 0;
         }
@@ -677,6 +683,21 @@ out:
     return rc;
 }
 
+/* Note whether the server tags files in its PROPFIND replies (the first file seen decides). */
+static void
+learn_etags(struct webdav *w, const struct of_webdav_entry *v, size_t n)
+{
+    if (__atomic_load_n(&w->propfind_etags, __ATOMIC_RELAXED) >= 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].st.type == OF_STAT_FILE) {
+            int tags = (v[i].flags & OF_WEBDAV_ETAG_SERVER) != 0;
+            __atomic_store_n(&w->propfind_etags, tags, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+}
+
 /*
  * PROPFIND rel at depth 0 or 1: its entries (malloc'ed) and a pointer to the
  * one for rel itself. A server that redirects a collection's URL to its
@@ -703,6 +724,7 @@ propfind(struct webdav *w, const char *rel, int depth, struct of_webdav_entry **
         return FAIL(err, OF_E(UNAVAILABLE), "the server's reply does not describe '%s' itself",
                     shown(rel));
     }
+    learn_etags(w, v, n);
     /* Hidden follows the item's own name, as in a listing of its parent. */
     const char *name = rel[0] ? of_path_name(rel) : "";
     if (name[0] == '.')
@@ -914,6 +936,57 @@ out:
     return rc;
 }
 
+/*
+ * A whole file in one GET, its version read from the reply's own headers:
+ * the reply is one version as the server sent it, so no PROPFIND is needed
+ * first. Named as a listing would name it: by the ETag when the server's
+ * PROPFIND gives tags, else by Last-Modified and size. Returns 1 when the
+ * server answered anything but 200 (a directory, a missing file, a refusal):
+ * nothing reached the sink, and the caller asks again the careful way.
+ */
+static int
+get_whole(struct webdav *w, const char *rel, int tags, const struct of_sink *sink,
+          struct of_stat *ret_st, struct of_error *err)
+{
+    struct xfer x;
+    char *url = url_of(w, rel, 0);
+    int rc = url ? xfer_init(w, &x, "GET", url) : OF_E(NOMEM);
+    if (rc < 0) {
+        rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
+        goto out;
+    }
+    x.mode = BODY_SINK;
+    x.sink = sink;
+    x.want = -1;
+    run(w, &x, "GET", rel);
+    int64_t mtime = 0;
+    if (x.sink_rc)
+        rc = FAIL(err, x.sink_rc, "the transfer of '%s' was stopped by its receiver", rel);
+    else if (x.result != CURLE_OK)
+        rc = transport_fail(&x, "reading", rel, err);
+    else if (x.status != 200)
+        rc = 1; /* nothing was delivered: let the careful path tell what is wrong */
+    else if (x.content_length >= 0 && x.got != x.content_length)
+        rc = FAIL(err, OF_E(UNAVAILABLE), "the download of '%s' was cut short", rel);
+    else if (!x.last_modified[0] || of_webdav_http_date(x.last_modified, &mtime) < 0)
+        rc = FAIL(err, OF_E(UNAVAILABLE), "the server did not say which version of '%s' it sent",
+                  rel);
+    if (rc == 0 && ret_st) {
+        memset(ret_st, 0, sizeof(*ret_st));
+        ret_st->type = OF_STAT_FILE;
+        ret_st->size = x.got;
+        ret_st->mtime_ns = mtime;
+        if (of_path_name(rel)[0] == '.')
+            ret_st->attrs |= OF_ATTR_HIDDEN;
+        of_webdav_etag_set(tags ? x.etag : NULL, ret_st);
+    }
+out:
+    if (url)
+        xfer_done(&x);
+    free(url);
+    return rc;
+}
+
 static int
 wd_read(struct of_backend *be, const char *rel, int64_t offset, int64_t length,
         const struct of_sink *sink, struct of_stat *ret_st, struct of_error *err)
@@ -922,6 +995,14 @@ wd_read(struct of_backend *be, const char *rel, int64_t offset, int64_t length,
     if (offset < 0)
         return FAIL(err, OF_E(BAD_RANGE), "a read cannot start before the file");
     int rc = check_rel(rel, err);
+    int tags = __atomic_load_n(&w->propfind_etags, __ATOMIC_RELAXED);
+    /* Until a listing has shown how the server names versions, ask it first (below). */
+    if (rc == 0 && offset == 0 && length < 0 && tags >= 0 && rel[0]) {
+        rc = get_whole(w, rel, tags, sink, ret_st, err);
+        if (rc <= 0)
+            return rc;
+        rc = 0;
+    }
     for (int attempt = 0; rc == 0 && attempt < READ_ATTEMPTS; attempt++) {
         struct of_webdav_entry cur;
         rc = stat_entry(w, rel, &cur, err);
@@ -1421,6 +1502,8 @@ of_backend_webdav_open(const char *url, const struct of_backend_options *opts,
     if (curl_init_rc != CURLE_OK)
         return FAIL(reterr, OF_E(INTERNAL), "libcurl cannot be initialized");
     struct webdav *w = calloc(1, sizeof(*w));
+    if (w)
+        w->propfind_etags = -1;
     if (!w)
         return FAIL(reterr, OF_E(NOMEM), "out of memory");
     w->base.ops = &webdav_ops;

@@ -326,6 +326,57 @@ test_many_threads_share_one_backend(void **state)
     free(v);
 }
 
+/* Every file of the share's root, listed and then read whole: both name one version alike. */
+static void
+check_reads_match_listing(struct of_backend *be)
+{
+    struct of_dirent *v;
+    size_t n;
+    struct of_error err = {0};
+    struct membuf m;
+    assert_int_equal(be->ops->list(be, "", &v, &n, &err), 0);
+    int files = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].st.type != OF_STAT_FILE)
+            continue;
+        struct of_stat st;
+        assert_int_equal(do_read(be, v[i].name, 0, -1, &m, &st), 0);
+        assert_int_equal(st.type, OF_STAT_FILE);
+        assert_int_equal(st.size, v[i].st.size);
+        assert_int_equal((long long)m.len, (long long)st.size);
+        assert_string_equal(st.etag, v[i].st.etag);
+        assert_int_equal(st.mtime_ns / 1000000000, v[i].st.mtime_ns / 1000000000);
+        assert_int_equal(st.attrs, v[i].st.attrs);
+        files++;
+    }
+    free(v);
+    assert_int_equal(files, 2);
+}
+
+/*
+ * After a listing, a whole read is one GET whose version comes from the
+ * reply's headers: it must name the version exactly as a listing does, or a
+ * sync would see every pinned file as changed (nginx lists no etags; Apache
+ * marks tags weak for a second).
+ */
+static void
+test_a_whole_read_names_the_version_as_a_listing_does(void **state)
+{
+    struct benv *b = env_of(state);
+    struct of_backend *be = b->be;
+    assert_int_equal(it_dav_put_file(&b->dav, "v1.txt", "abc", 3), 0);
+    assert_int_equal(it_dav_put_file(&b->dav, "v2 x.txt", "second file", 11), 0);
+    assert_int_equal(it_dav_mkdir(&b->dav, "dir"), 0);
+    check_reads_match_listing(be); /* fresh: Apache's tags are weak */
+    struct timespec ts = {1, 200 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    check_reads_match_listing(be); /* and strong */
+    struct membuf m;
+    assert_int_equal(do_read(be, "dir", 0, -1, &m, NULL), OF_E(NOT_A_FILE));
+    assert_int_equal(do_read(be, "gone.txt", 0, -1, &m, NULL), OF_E(NOT_FOUND));
+    assert_int_equal(m.len, 0);
+}
+
 /* ---- servers that fail ---- */
 
 static double
@@ -579,6 +630,7 @@ main(int argc, char **argv)
         BOTH(test_directories_are_made_listed_and_removed_only_when_empty, setup),
         BOTH(test_renames_keep_to_the_contract, setup),
         BOTH(test_many_threads_share_one_backend, setup),
+        BOTH(test_a_whole_read_names_the_version_as_a_listing_does, setup),
         BOTH(test_a_silent_or_absent_server_is_unavailable_in_time, setup),
         BOTH(test_basic_auth_is_sent_and_refusals_name_no_secret, setup_auth),
         cmocka_unit_test_setup_teardown(
