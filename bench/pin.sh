@@ -290,29 +290,46 @@ echo
 
 # ---------------------------------------------------------------- runs
 
+# Before each timed run, untimed, for every tool alike: flush and wait out
+# ext4's "recently deleted" window. Without a journal (as here), ext4 will not
+# reuse an inode freed in the last 5 s (300 s while its inode table block is
+# still dirty) and checks the candidates one by one, so a run that starts
+# right after the last run's files were deleted measures that scan (seen in
+# perf: recently_deleted, find_get_block_common), not the tool.
+SETTLE=${SETTLE:-6}
+settle() {
+    sync
+    sleep "$SETTLE"
+}
+
+
 pin_small=()
 cp_small=()
 pin_large=()
 cp_large=()
 for ((r = 1; r <= RUNS; r++)); do
+    settle
     run_pin small "$small_files" "$small_bytes"
     pin_small+=("$pin_secs")
     printf 'run %d  pin small %8.3f s  (%s files/s; job %ss, itemsDone %s)\n' "$r" "$pin_secs" \
         "$(per_s "$small_files" "$pin_secs")" "$(job_secs "$pin_json")" "$(json_num itemsDone "$pin_json")"
     drop_pin small
 
+    settle
     t=$EPOCHREALTIME
     cp -r "$tmp/share/small" "$tmp/cp-small"
     cp_small+=("$(secs_since "$t")")
     printf 'run %d  cp small  %8.3f s  (%s files/s)\n' "$r" "${cp_small[-1]}" "$(per_s "$small_files" "${cp_small[-1]}")"
     rm -rf "$tmp/cp-small"
 
+    settle
     run_pin large "$LARGE_FILES" "$large_bytes"
     pin_large+=("$pin_secs")
     printf 'run %d  pin large %8.3f s  (%s MiB/s; job %ss)\n' "$r" "$pin_secs" \
         "$(mib_s "$large_bytes" "$pin_secs")" "$(job_secs "$pin_json")"
     drop_pin large
 
+    settle
     t=$EPOCHREALTIME
     cp -r "$tmp/share/large" "$tmp/cp-large"
     cp_large+=("$(secs_since "$t")")

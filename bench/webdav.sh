@@ -469,6 +469,19 @@ echo
 
 # ---------------------------------------------------------------- 1. and 2. pins
 
+# Before each timed run, untimed, for every tool alike: flush and wait out
+# ext4's "recently deleted" window. Without a journal (as here), ext4 will not
+# reuse an inode freed in the last 5 s (300 s while its inode table block is
+# still dirty) and checks the candidates one by one, so a run that starts
+# right after the last run's files were deleted measures that scan (seen in
+# perf: recently_deleted, find_get_block_common), not the tool.
+SETTLE=${SETTLE:-6}
+settle() {
+    sync
+    sleep "$SETTLE"
+}
+
+
 pin_small=() rc_small=() rc16_small=() cz_small=()
 pin_large=() rc_large=() rc16_large=() cz_large=()
 one_wall=() one_curl=()
@@ -476,40 +489,49 @@ line() { # run label secs rate
     printf 'run %d  %-24s %8.3f s  (%s)\n' "$1" "$2" "$3" "$4"
 }
 for ((r = 1; r <= RUNS; r++)); do
+    settle
     run_pin small "$small_bytes"
     pin_small+=("$pin_secs")
     line "$r" "pin small" "$pin_secs" "$(per_s "$small_files" "$pin_secs") files/s; job $(job_secs "$pin_json")s, itemsDone $(json_num itemsDone "$pin_json"), daemon CPU ${pin_cpu}s"
     drop_pin small
     if ((RCLONE && r <= RCLONE_RUNS)); then
+        settle
         run_rclone small "$small_files" "$small_bytes"
         rc_small+=("$rclone_secs")
         line "$r" "rclone small" "$rclone_secs" "$(per_s "$small_files" "$rclone_secs") files/s"
+        settle
         run_rclone small "$small_files" "$small_bytes" --transfers "$RCLONE_TRANSFERS"
         rc16_small+=("$rclone_secs")
         line "$r" "rclone -t$RCLONE_TRANSFERS small" "$rclone_secs" "$(per_s "$small_files" "$rclone_secs") files/s"
     fi
+    settle
     run_curl_get small "$small_files" "$small_bytes"
     cz_small+=("$curlz_secs")
     line "$r" "curl -Z small" "$curlz_secs" "$(per_s "$small_files" "$curlz_secs") files/s"
 
+    settle
     run_pin large "$large_bytes"
     pin_large+=("$pin_secs")
     line "$r" "pin large" "$pin_secs" "$(mib_s "$large_bytes" "$pin_secs") MiB/s; job $(job_secs "$pin_json")s, daemon CPU ${pin_cpu}s"
     drop_pin large
     if ((RCLONE && r <= RCLONE_RUNS)); then
+        settle
         run_rclone large "$LARGE_FILES" "$large_bytes"
         rc_large+=("$rclone_secs")
         line "$r" "rclone large" "$rclone_secs" "$(mib_s "$large_bytes" "$rclone_secs") MiB/s"
+        settle
         run_rclone large "$LARGE_FILES" "$large_bytes" --transfers "$RCLONE_TRANSFERS"
         rc16_large+=("$rclone_secs")
         line "$r" "rclone -t$RCLONE_TRANSFERS large" "$rclone_secs" "$(mib_s "$large_bytes" "$rclone_secs") MiB/s"
     fi
+    settle
     run_curl_get large "$LARGE_FILES" "$large_bytes"
     cz_large+=("$curlz_secs")
     line "$r" "curl -Z large" "$curlz_secs" "$(mib_s "$large_bytes" "$curlz_secs") MiB/s"
 
     # A plain curl of one 16 MiB file, SINGLE_TRIES times (different files):
     # its own time_total (connect to last byte) and the process's wall time.
+    settle
     walls=() totals=()
     for ((k = 0; k < SINGLE_TRIES; k++)); do
         f=$(printf 'd000/f%04d.bin' "$k")
@@ -596,6 +618,7 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     put_rates+=("$(per_s "$small_files" "$put_secs")")
 
     # From the PUT online (which starts the background sync) until no dirty item is left.
+    settle
     c0=$(cpu_secs "$daemon_pid")
     t0=$EPOCHREALTIME
     connection online
@@ -619,6 +642,7 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
 
     # The same files PUT by curl -Z to the reference collection (overwriting, as above).
     put_conf "$new" >"$tmp/cput.conf"
+    settle
     t0=$EPOCHREALTIME
     run_bg curl -sS -Z --parallel-max "$TRANSFERS" -w '%{http_code}\n' -K "$tmp/cput.conf" \
         >"$tmp/cput.codes" 2>"$tmp/cput.err" || true

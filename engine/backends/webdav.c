@@ -76,6 +76,12 @@ struct webdav {
      * GET's own ETag header must not be taken (a listing would not match it).
      */
     int propfind_etags;
+    /*
+     * Does the server honour If-Match on PUT? -1 until probed (-2 while a
+     * thread probes), 0 no or cannot tell (nginx, rclone), 1 yes (Apache):
+     * then an update is sent with If-Match at once, without a PROPFIND.
+     */
+    int preconds;
 
     CURLM *multi;
     pthread_t thread;
@@ -1069,6 +1075,49 @@ stat_guess(struct of_stat *st, enum of_stat_type type, int64_t size, const char 
     of_webdav_etag_set(etag, st);
 }
 
+static int wd_remove(struct of_backend *be, const char *rel, const char *if_match,
+                     struct of_error *err);
+
+/*
+ * PUT nothing to a name that does not exist with an If-Match no version can
+ * match: a server that honours preconditions answers 412 and creates
+ * nothing; one that ignores them creates the file, which goes again at once.
+ * Returns 1, 0, or -1 when the server could not be asked (ask again later).
+ */
+static int
+probe_preconditions(struct webdav *w)
+{
+    unsigned char rnd[8];
+    char rel[64], hex[17], etag[HDR_VALUE_MAX];
+    long st = 0;
+    struct of_error err = {0};
+    if (of_random(rnd, sizeof(rnd)) < 0)
+        return -1;
+    of_hex(rnd, sizeof(rnd), hex);
+    snprintf(rel, sizeof(rel), ".of-precondition-probe-%s", hex);
+    if (put_once(w, rel, -1, 0, "If-Match: \"of-never-a-version\"", etag, &st, &err) < 0)
+        return -1;
+    if (st >= 200 && st < 300)
+        wd_remove(&w->base, rel, NULL, &err);
+    of_log_info("webdav: the server %s If-Match on PUT (HTTP %ld to the probe)",
+                st == 412 ? "honours" : "does not honour", st);
+    return st == 412;
+}
+
+static int
+honours_preconditions(struct webdav *w)
+{
+    int v = __atomic_load_n(&w->preconds, __ATOMIC_ACQUIRE);
+    if (v != -1)
+        return v == 1;
+    /* One thread probes; the others take the careful path meanwhile. */
+    if (!__atomic_compare_exchange_n(&w->preconds, &v, -2, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return 0;
+    v = probe_preconditions(w);
+    __atomic_store_n(&w->preconds, v, __ATOMIC_RELEASE);
+    return v == 1;
+}
+
 static int
 wd_write(struct of_backend *be, const char *rel, int fd_in, const char *if_match,
          struct of_stat *ret_st, struct of_error *err)
@@ -1084,14 +1133,26 @@ wd_write(struct of_backend *be, const char *rel, int fd_in, const char *if_match
         rc = FAIL(err, OF_E(NOT_A_FILE), "the share root is a directory");
     if (rc == 0 && fstat(fd_in, &sb) < 0)
         rc = FAIL(err, OF_E(IO), "cannot read the new content of '%s'", rel);
-    if (rc == 0 && if_match)
+    /*
+     * An update of a server-tagged version goes straight out with If-Match
+     * where the server honours it. A 412 may still be a tag the server calls
+     * weak for now, so it is looked into the careful way below.
+     */
+    int direct = rc == 0 && if_match && if_match[0] == '"' && honours_preconditions(w);
+    if (direct) {
+        snprintf(hdr, sizeof(hdr), "If-Match: %s", if_match);
+        rc = put_once(w, rel, fd_in, (int64_t)sb.st_size, hdr, etag, &st, err);
+        direct = rc < 0 || st != 412;
+        hdr[0] = '\0';
+    }
+    if (!direct && rc == 0 && if_match)
         rc = precheck(w, rel, if_match, 0, hdr, sizeof(hdr), &v, &n, &self, err);
     if (rc == OF_E(NOT_FOUND))
         rc = FAIL(err, OF_E(PRECONDITION), "'%s' no longer exists on the server", rel);
     if (rc == 0 && self && self->st.type == OF_STAT_DIR)
         rc = FAIL(err, OF_E(NOT_A_FILE), "'%s' is a directory", rel);
     free(v);
-    if (rc == 0)
+    if (!direct && rc == 0)
         rc = put_once(w, rel, fd_in, (int64_t)sb.st_size, hdr, etag, &st, err);
     if (rc < 0)
         return rc;
@@ -1503,7 +1564,7 @@ of_backend_webdav_open(const char *url, const struct of_backend_options *opts,
         return FAIL(reterr, OF_E(INTERNAL), "libcurl cannot be initialized");
     struct webdav *w = calloc(1, sizeof(*w));
     if (w)
-        w->propfind_etags = -1;
+        w->propfind_etags = w->preconds = -1;
     if (!w)
         return FAIL(reterr, OF_E(NOMEM), "out of memory");
     w->base.ops = &webdav_ops;

@@ -12,6 +12,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -326,6 +327,53 @@ test_many_threads_share_one_backend(void **state)
     free(v);
 }
 
+/* Entries of the served directory whose names start with prefix. */
+static int
+served_with_prefix(const struct benv *b, const char *prefix)
+{
+    DIR *d = opendir(b->dav.dir);
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d)) != NULL;)
+        n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+/*
+ * Updates: where the server honours If-Match (Apache) they go straight out
+ * with it; elsewhere (nginx) the tag is checked first. Either way a stale
+ * tag is a conflict and the server's bytes stay, and the probe that tells
+ * the two apart leaves nothing behind.
+ */
+static void
+test_an_update_at_a_stale_tag_never_overwrites(void **state)
+{
+    struct benv *b = env_of(state);
+    struct timespec strong = {1, 200 * 1000 * 1000};
+    struct of_stat st1, st2;
+    assert_int_equal(do_write(b, "u.txt", "one", "", &st1), 0);
+    nanosleep(&strong, NULL);
+    assert_int_equal(do_write(b, "u.txt", "two!", st1.etag, &st2), 0);
+    size_t len = 0;
+    char *got = it_dav_read_file(&b->dav, "u.txt", &len);
+    assert_non_null(got);
+    assert_int_equal(len, 4);
+    assert_memory_equal(got, "two!", 4);
+    free(got);
+    /* The server changes it (another size: nginx names versions by time and size). */
+    nanosleep(&strong, NULL);
+    assert_int_equal(it_dav_put_file(&b->dav, "u.txt", "theirs, longer", 14), 0);
+    nanosleep(&strong, NULL);
+    assert_int_equal(do_write(b, "u.txt", "mine", st2.etag, NULL), OF_E(PRECONDITION));
+    got = it_dav_read_file(&b->dav, "u.txt", &len);
+    assert_non_null(got);
+    assert_int_equal(len, 14);
+    assert_memory_equal(got, "theirs, longer", 14);
+    free(got);
+    assert_int_equal(served_with_prefix(b, ".of-"), 0);
+}
+
 /* Every file of the share's root, listed and then read whole: both name one version alike. */
 static void
 check_reads_match_listing(struct of_backend *be)
@@ -631,6 +679,7 @@ main(int argc, char **argv)
         BOTH(test_renames_keep_to_the_contract, setup),
         BOTH(test_many_threads_share_one_backend, setup),
         BOTH(test_a_whole_read_names_the_version_as_a_listing_does, setup),
+        BOTH(test_an_update_at_a_stale_tag_never_overwrites, setup),
         BOTH(test_a_silent_or_absent_server_is_unavailable_in_time, setup),
         BOTH(test_basic_auth_is_sent_and_refusals_name_no_secret, setup_auth),
         cmocka_unit_test_setup_teardown(
