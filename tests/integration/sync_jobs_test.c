@@ -355,6 +355,86 @@ test_cache_rename_moves_the_item_in_the_cache_only(void **state)
     it_response_free(r);
 }
 
+/* ---- a daemon killed mid-pin ---- */
+
+#define PIN_KILL_FILES 3000
+
+struct cached_list {
+    char **paths;
+    size_t n;
+    int ghosts;
+};
+
+static void
+collect_cached(json_t *it, void *ctx)
+{
+    struct cached_list *c = ctx;
+    if (strcmp(json_string_value(json_object_get(it, "type")), "file") != 0)
+        return;
+    if (json_is_true(json_object_get(it, "ghosted"))) {
+        c->ghosts++;
+        return;
+    }
+    c->paths = realloc(c->paths, (c->n + 1) * sizeof(*c->paths));
+    assert_non_null(c->paths);
+    c->paths[c->n++] = strdup(json_string_value(json_object_get(it, "path")));
+}
+
+/*
+ * Pin fills are made durable in batches (one cache sync, one commit): a kill
+ * in the middle must leave every file either cached whole, with its row, or
+ * a ghost; no row names content that is missing or torn, no temp file stays.
+ */
+static void
+test_a_daemon_killed_in_a_large_pin_leaves_whole_files_or_ghosts(void **state)
+{
+    struct it_env *env = *state;
+    st_seed_numbered(env, "", 1, PIN_KILL_FILES);
+    struct it_response *r =
+        it_json_req(&env->d, "POST", "/api/v1/pins", "{\"paths\":[\"//srv/s\"],\"deep\":true}");
+    IT_ASSERT_STATUS(r, 202);
+    long long id = (long long)json_integer_value(it_jget(r->json, "id"));
+    it_response_free(r);
+    long long done = 0, total = 0;
+    for (int i = 0; i < 5000 && done < 600; i++) {
+        r = it_get(&env->d, "/api/v1/jobs/%lld", id);
+        done = (long long)json_integer_value(it_jget(r->json, "progress.itemsDone"));
+        total = (long long)json_integer_value(it_jget(r->json, "progress.itemsTotal"));
+        it_response_free(r);
+        if (done < 600)
+            st_pause_ms(2);
+    }
+    it_daemon_kill(&env->d);
+    if (done < 600 || done >= total) {
+        print_error("the kill came at item %lld of %lld: not in the middle\n", done, total);
+        fail();
+    }
+    assert_integrity_ok(env->d.data_dir);
+    assert_int_equal(it_daemon_start(&env->d), 0);
+    r = it_get(&env->d, "/api/v1/jobs/%lld", id);
+    IT_ASSERT_JSTR(r->json, "state", "interrupted");
+    it_response_free(r);
+    assert_int_equal(it_cache_temp_files(&env->d), 0);
+    struct cached_list c = {0};
+    st_each_item(env, "", collect_cached, &c);
+    /* Some batches were committed before the kill; the rest of the tree is ghosts. */
+    assert_true(c.n > 0);
+    assert_true(c.n + (size_t)c.ghosts == PIN_KILL_FILES);
+    st_go_offline(env);
+    char want[32];
+    for (size_t i = 0; i < c.n; i++) {
+        int k = 0;
+        assert_int_equal(sscanf(c.paths[i], "//srv/s/f%d.txt", &k), 1);
+        st_numbered(want, sizeof(want), k);
+        r = it_get(&env->d, "/api/v1/files/srv/s/f%04d.txt", k);
+        IT_ASSERT_STATUS(r, 200);
+        assert_string_equal(r->body, want);
+        it_response_free(r);
+        free(c.paths[i]);
+    }
+    free(c.paths);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -362,6 +442,7 @@ main(int argc, char **argv)
 #define A(f) cmocka_unit_test_setup_teardown(f, it_setup_auto, it_teardown)
     const struct CMUnitTest tests[] = {
         A(test_a_daemon_killed_in_a_large_sync_out_loses_no_change),
+        A(test_a_daemon_killed_in_a_large_pin_leaves_whole_files_or_ghosts),
         A(test_a_job_running_when_the_daemon_stops_is_interrupted_after_restart),
         A(test_jobs_are_listed_newest_first_and_an_ended_job_cannot_be_aborted),
         A(test_cache_delete_refuses_dirty_items_without_allow_dirty_and_leaves_the_server_alone),
