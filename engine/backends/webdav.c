@@ -87,9 +87,9 @@ struct webdav {
     pthread_t thread;
     int thread_started;
     pthread_mutex_t lock;
-    pthread_cond_t done;             /* some transfer finished */
     struct xfer *queue, *queue_tail; /* waiting to be added to the multi; under lock */
     struct xfer *active;             /* in the multi; backend thread only */
+    struct xfer *unpause;            /* paused transfers whose callers made room; under lock */
     int stopping;                    /* under lock */
 };
 
@@ -130,11 +130,29 @@ struct xfer {
     int64_t moved_ms;
     int stalled;
 
+    /*
+     * Hand-off of a sink's bytes (under w->lock): the backend thread copies
+     * them into hbuf, the waiting caller's thread writes them to the sink,
+     * so hashing and writing the cache run on the callers' threads, in
+     * parallel, not on the one thread that drives every transfer. A full
+     * buffer pauses the transfer until the caller has taken it.
+     */
+    int handoff;
+    char *hbuf, *hspare;
+    size_t hlen, hcap;
+    int paused;  /* paused for room; the caller queues it on w->unpause */
+    int stop;    /* the caller's sink failed with this code: abort */
+    int queued;  /* on w->unpause */
+    struct xfer *next_unpause;
+
     CURLcode result;
     long status;
     int done; /* under w->lock */
+    pthread_cond_t cv; /* done, or bytes to hand off */
     struct xfer *next;
 };
+
+#define HANDOFF_BYTES ((size_t)96 * 1024)
 
 /* ---- the backend thread ---- */
 
@@ -148,7 +166,17 @@ finish(struct webdav *w, struct xfer *x, CURLcode result)
     x->result = result;
     x->status = status;
     x->done = 1;
-    pthread_cond_broadcast(&w->done);
+    /* The caller frees x once done: it must not stay queued for a resume. */
+    struct xfer **pp = &w->unpause;
+    while (x->queued && *pp) {
+        if (*pp == x) {
+            *pp = x->next_unpause;
+            x->queued = 0;
+        } else {
+            pp = &(*pp)->next_unpause;
+        }
+    }
+    pthread_cond_signal(&x->cv);
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -206,11 +234,29 @@ reap(struct webdav *w)
     }
 }
 
+/* Resume the transfers whose callers took their bytes (curl_easy_pause is this thread's). */
+static void
+resume_paused(struct webdav *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct xfer *q = w->unpause;
+    w->unpause = NULL;
+    for (struct xfer *x = q; x; x = x->next_unpause)
+        x->queued = 0;
+    pthread_mutex_unlock(&w->lock);
+    while (q) {
+        struct xfer *x = q;
+        q = q->next_unpause;
+        curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    }
+}
+
 static void *
 loop(void *arg)
 {
     struct webdav *w = arg;
     while (!admit(w)) {
+        resume_paused(w);
         int running;
         curl_multi_perform(w->multi, &running);
         reap(w);
@@ -223,6 +269,53 @@ loop(void *arg)
         finish(w, x, CURLE_ABORTED_BY_CALLBACK);
     }
     return NULL;
+}
+
+/* Queue x to be resumed by the backend thread (under w->lock); 1 if it must be woken. */
+static int
+queue_unpause(struct webdav *w, struct xfer *x)
+{
+    if (!x->paused || x->queued || x->done)
+        return 0;
+    x->paused = 0;
+    x->queued = 1;
+    x->next_unpause = w->unpause;
+    w->unpause = x;
+    return 1;
+}
+
+/*
+ * Wait until x is done, writing what the backend thread hands off to the
+ * sink meanwhile (w->lock held on entry and exit).
+ */
+static void
+drain(struct webdav *w, struct xfer *x)
+{
+    for (;;) {
+        while (!x->done && x->hlen == 0)
+            pthread_cond_wait(&x->cv, &w->lock);
+        if (x->hlen == 0)
+            return;
+        char *buf = x->hbuf;
+        size_t len = x->hlen;
+        x->hbuf = x->hspare;
+        x->hspare = buf;
+        x->hlen = 0;
+        int wake = queue_unpause(w, x);
+        int stopped = x->stop;
+        pthread_mutex_unlock(&w->lock);
+        if (wake)
+            curl_multi_wakeup(w->multi);
+        int rc = stopped ? 0 : x->sink->write(x->sink->ctx, buf, len);
+        pthread_mutex_lock(&w->lock);
+        if (rc != 0 && !x->stop) {
+            /* Abort at the next callback; a paused transfer must run to reach it. */
+            x->stop = rc < 0 ? rc : OF_E(INTERNAL);
+            x->paused = 1;
+            if (queue_unpause(w, x))
+                curl_multi_wakeup(w->multi);
+        }
+    }
 }
 
 /* Hand x to the backend thread and wait until it is done. */
@@ -244,8 +337,9 @@ perform(struct webdav *w, struct xfer *x)
     pthread_mutex_unlock(&w->lock);
     curl_multi_wakeup(w->multi);
     pthread_mutex_lock(&w->lock);
-    while (!x->done)
-        pthread_cond_wait(&w->done, &w->lock);
+    drain(w, x);
+    if (x->stop && !x->sink_rc)
+        x->sink_rc = x->stop;
     pthread_mutex_unlock(&w->lock);
 }
 
@@ -399,7 +493,15 @@ sink_body(struct xfer *x, long code, const char *data, size_t len)
     }
     if (x->want >= 0 && (int64_t)n > x->want - x->got)
         n = (size_t)(x->want - x->got);
-    if (n > 0) {
+    if (n > 0 && x->handoff) {
+        /* on_body made sure the whole chunk fits. */
+        pthread_mutex_lock(&x->w->lock);
+        memcpy(x->hbuf + x->hlen, data, n);
+        if ((x->hlen += n) == n)
+            pthread_cond_signal(&x->cv);
+        pthread_mutex_unlock(&x->w->lock);
+        x->got += (int64_t)n;
+    } else if (n > 0) {
         int rc = x->sink->write(x->sink->ctx, data, n);
         if (rc != 0) {
             x->sink_rc = rc < 0 ? rc : OF_E(INTERNAL);
@@ -423,6 +525,18 @@ on_body(char *data, size_t size, size_t n, void *ud)
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
     if (x->mode == BODY_XML && code == 207)
         return of_webdav_xml_feed(x->xml, data, len) == 0 ? len : 0;
+    if (x->mode == BODY_SINK && x->handoff) {
+        /* Before sink_body moves any state: a paused chunk comes again, whole. */
+        pthread_mutex_lock(&x->w->lock);
+        int stop = x->stop, full = x->hlen + len > x->hcap;
+        if (full && !stop)
+            x->paused = 1;
+        pthread_mutex_unlock(&x->w->lock);
+        if (stop)
+            return 0;
+        if (full)
+            return CURL_WRITEFUNC_PAUSE;
+    }
     if (x->mode == BODY_SINK)
         return sink_body(x, code, data, len);
     return len;
@@ -466,6 +580,7 @@ xfer_init(struct webdav *w, struct xfer *x, const char *method, const char *url)
     x->w = w;
     x->fd = -1;
     x->content_length = -1;
+    pthread_cond_init(&x->cv, NULL);
     x->easy = curl_easy_init();
     if (!x->easy)
         return OF_E(NOMEM);
@@ -519,6 +634,9 @@ xfer_header(struct xfer *x, const char *line)
 static void
 xfer_done(struct xfer *x)
 {
+    pthread_cond_destroy(&x->cv);
+    free(x->hbuf);
+    free(x->hspare);
     curl_easy_cleanup(x->easy);
     curl_slist_free_all(x->hdrs);
     of_webdav_xml_free(x->xml);
@@ -544,6 +662,13 @@ run(struct webdav *w, struct xfer *x, const char *what, const char *rel)
 {
     int64_t t0 = mono_ms();
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+    if (x->mode == BODY_SINK && !x->hbuf) {
+        /* curl hands over at most CURL_MAX_WRITE_SIZE at a time: a buffer holds several. */
+        x->hbuf = malloc(HANDOFF_BYTES);
+        x->hspare = malloc(HANDOFF_BYTES);
+        x->hcap = HANDOFF_BYTES;
+        x->handoff = x->hbuf && x->hspare;
+    }
     perform(w, x);
     of_log_debug("webdav: %s '%s': %s, HTTP %ld, %" PRId64 " ms", what, shown(rel),
                  x->result == CURLE_OK ? "done" : curl_easy_strerror(x->result), x->status,
@@ -1392,7 +1517,6 @@ wd_free(struct of_backend *be)
     }
     if (w->multi)
         curl_multi_cleanup(w->multi);
-    pthread_cond_destroy(&w->done);
     pthread_mutex_destroy(&w->lock);
     free(w->url);
     wipe(w->username);
@@ -1569,7 +1693,6 @@ of_backend_webdav_open(const char *url, const struct of_backend_options *opts,
         return FAIL(reterr, OF_E(NOMEM), "out of memory");
     w->base.ops = &webdav_ops;
     pthread_mutex_init(&w->lock, NULL);
-    pthread_cond_init(&w->done, NULL);
     int rc = parse_url(w, url, reterr);
     if (rc == 0)
         rc = copy_options(w, opts, reterr);
