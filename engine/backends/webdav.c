@@ -1068,7 +1068,8 @@ out:
 }
 
 /*
- * A whole file in one GET, its version read from the reply's own headers:
+ * A whole file in one GET (or only its version, with a HEAD when sink is
+ * NULL), its version read from the reply's own headers:
  * the reply is one version as the server sent it, so no PROPFIND is needed
  * first. Named as a listing would name it: by the ETag when the server's
  * PROPFIND gives tags, else by Last-Modified and size. Returns 1 when the
@@ -1086,16 +1087,22 @@ get_whole(struct webdav *w, const char *rel, int tags, const struct of_sink *sin
         rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
         goto out;
     }
-    x.mode = BODY_SINK;
-    x.sink = sink;
-    x.want = -1;
-    run(w, &x, "GET", rel);
+    if (sink) {
+        x.mode = BODY_SINK;
+        x.sink = sink;
+        x.want = -1;
+    } else {
+        curl_easy_setopt(x.easy, CURLOPT_NOBODY, 1L); /* HEAD: the version, no bytes */
+    }
+    run(w, &x, sink ? "GET" : "HEAD", rel);
+    if (!sink)
+        x.got = x.content_length;
     int64_t mtime = 0;
     if (x.sink_rc)
         rc = FAIL(err, x.sink_rc, "the transfer of '%s' was stopped by its receiver", rel);
     else if (x.result != CURLE_OK)
         rc = transport_fail(&x, "reading", rel, err);
-    else if (x.status != 200)
+    else if (x.status != 200 || x.got < 0)
         rc = 1; /* nothing was delivered: let the careful path tell what is wrong */
     else if (x.content_length >= 0 && x.got != x.content_length)
         rc = FAIL(err, OF_E(UNAVAILABLE), "the download of '%s' was cut short", rel);
@@ -1293,9 +1300,16 @@ wd_write(struct of_backend *be, const char *rel, int fd_in, const char *if_match
         return create_fail(w, rel, st, "writing", err);
     if (st < 200 || st >= 300)
         return status_fail(w, st, "writing", rel, err);
-    /* The server's own word on the new version beats a PROPFIND that may see a later one. */
+    /*
+     * The new version's name: the server's own word when the PUT reply gave
+     * one; else asked at once, with a HEAD where the server's listings are
+     * known to name versions as its headers do (far cheaper than a PROPFIND).
+     */
     struct of_stat out;
-    if (stat_entry(w, rel, &after, NULL) == 0)
+    int tags = __atomic_load_n(&w->propfind_etags, __ATOMIC_RELAXED);
+    if (tags >= 0 && get_whole(w, rel, tags, NULL, &out, NULL) == 0)
+        ;
+    else if (stat_entry(w, rel, &after, NULL) == 0)
         out = after.st;
     else
         stat_guess(&out, OF_STAT_FILE, (int64_t)sb.st_size, etag);

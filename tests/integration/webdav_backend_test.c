@@ -355,6 +355,12 @@ test_an_update_at_a_stale_tag_never_overwrites(void **state)
     assert_int_equal(do_write(b, "u.txt", "one", "", &st1), 0);
     nanosleep(&strong, NULL);
     assert_int_equal(do_write(b, "u.txt", "two!", st1.etag, &st2), 0);
+    /* The version a write reports is the one a listing names. */
+    struct of_stat listed;
+    struct of_error err = {0};
+    assert_int_equal(b->be->ops->stat(b->be, "u.txt", &listed, &err), 0);
+    assert_string_equal(listed.etag, st2.etag);
+    assert_int_equal(listed.size, 4);
     size_t len = 0;
     char *got = it_dav_read_file(&b->dav, "u.txt", &len);
     assert_non_null(got);
