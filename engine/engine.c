@@ -71,6 +71,8 @@ of_engine_open(const struct of_engine_config *cfg, struct of_engine **ret_eng,
     pthread_mutex_init(&eng->shares_lock, NULL);
     pthread_rwlock_init(&eng->tokens_lock, NULL);
     pthread_mutex_init(&eng->room_lock, NULL);
+    pthread_mutex_init(&eng->group.lock, NULL);
+    pthread_cond_init(&eng->group.cv, NULL);
     pthread_mutex_init(&eng->usage.lock, NULL);
     eng->background_sync_ns =
         (cfg->background_sync_s > 0 ? cfg->background_sync_s : 300) * 1000000000LL;
@@ -141,6 +143,8 @@ of_engine_free(struct of_engine *eng)
     pthread_mutex_destroy(&eng->shares_lock);
     pthread_rwlock_destroy(&eng->tokens_lock);
     pthread_mutex_destroy(&eng->room_lock);
+    pthread_mutex_destroy(&eng->group.lock);
+    pthread_cond_destroy(&eng->group.cv);
     pthread_mutex_destroy(&eng->usage.lock);
     free(eng);
 }

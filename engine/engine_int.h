@@ -98,8 +98,19 @@ struct usage_bound {
     int64_t inflight, inflight_unpinned;
 };
 
+struct group_entry;
+
+/* Rows waiting to be committed together (group.c). */
+struct commit_group {
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    struct group_entry *queue; /* waiting for the next group */
+    int leading;               /* a thread is committing a group */
+};
+
 struct of_engine {
     char data_dir[2048];
+    struct commit_group group;
     struct usage_bound usage;
     /* Held from making room to installing content, so parallel fills cannot overbook. */
     pthread_mutex_t room_lock;
@@ -302,6 +313,12 @@ int engine_op_commit(struct op *op, int online, struct of_error *reterr);
  * transaction may go on; on any other error the caller must roll back.
  */
 int engine_op_commit_in(struct op *op, int online, struct of_error *reterr);
+/*
+ * engine_op_commit, committed together with the rows other threads commit
+ * at the same time (one transaction, one disk sync). Returns once this row
+ * is committed, with its own result. Call outside any transaction.
+ */
+int engine_op_commit_grouped(struct op *op, int online, struct of_error *reterr);
 /* engine_op_download into a batched temp file (content.h): install, then of_content_sync. */
 int engine_op_download_batched(struct op *op, struct of_content_tmp **ret_tmp,
                                struct of_stat *ret_st, char *ret_hash, struct of_error *reterr);

@@ -95,7 +95,7 @@ push(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error 
     int64_t mtime = it->local.mtime_ns;
     engine_op_set_synced(op, &st, hash);
     it->local.mtime_ns = mtime;
-    rc = engine_op_commit(op, 1, reterr);
+    rc = engine_op_commit_grouped(op, 1, reterr);
     if (rc == 0)
         announce(ctx, OF_EV_ItemModified, it->path, OF_ITEM_FILE, 1, 0);
     return rc;
@@ -271,7 +271,7 @@ sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
             it->type = OF_ITEM_FILE;
             engine_op_set_synced(op, &st, hash);
             engine_op_set_content(op, name, st.size);
-            rc = engine_op_commit(op, 1, reterr);
+            rc = engine_op_commit_grouped(op, 1, reterr);
             if (rc < 0)
                 of_content_remove(ctx->eng->content, name);
         }
@@ -289,7 +289,7 @@ sync_pull(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, int fetch,
         it->local = it->remote;
         it->local.etag[0] = '\0';
         engine_op_set_content(op, "", 0);
-        rc = engine_op_commit(op, 1, reterr);
+        rc = engine_op_commit_grouped(op, 1, reterr);
     }
     if (rc == 0)
         announce(ctx, new_item ? OF_EV_ItemAddedToCache : OF_EV_ItemModified, e->path, it->type, 1,
