@@ -215,11 +215,12 @@ admit(struct webdav *w)
     return stopping;
 }
 
-static void
+/* Hand finished transfers back to their callers; returns how many. */
+static int
 reap(struct webdav *w)
 {
     CURLMsg *m;
-    int left;
+    int left, finished = 0;
     while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
         if (m->msg != CURLMSG_DONE)
             continue;
@@ -231,7 +232,9 @@ reap(struct webdav *w)
         curl_multi_remove_handle(w->multi, easy);
         unlink_active(w, x);
         finish(w, x, result);
+        finished++;
     }
+    return finished;
 }
 
 /* Resume the transfers whose callers took their bytes (curl_easy_pause is this thread's). */
@@ -259,7 +262,13 @@ loop(void *arg)
         resume_paused(w);
         int running;
         curl_multi_perform(w->multi, &running);
-        reap(w);
+        /*
+         * A finished transfer frees a connection that a transfer waiting
+         * for one (CURLMOPT_MAX_HOST_CONNECTIONS) may take now: perform
+         * again before polling, or that one waits out the poll's timeout.
+         */
+        if (reap(w) > 0)
+            continue;
         curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
     }
     while (w->active) {
@@ -1171,6 +1180,12 @@ put_once(struct webdav *w, const char *rel, int fd_in, int64_t len, const char *
     int rc = url ? xfer_init(w, &x, "PUT", url) : OF_E(NOMEM);
     if (rc == 0 && hdr[0])
         rc = xfer_header(&x, hdr);
+    /*
+     * A small body goes with the headers: waiting for a 100 Continue first
+     * costs a round trip, and a second whenever a server answers late.
+     */
+    if (rc == 0 && len < ((int64_t)1 << 20))
+        rc = xfer_header(&x, "Expect:");
     if (rc < 0) {
         rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
         goto out;
