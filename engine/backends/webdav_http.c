@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The webdav backend's transfers: each backend owns one curl multi handle
+ * and one thread that drives it (curl_multi_poll), so that every transfer to
+ * the share shares one connection cache and the per-share limit of transfers
+ * at once (CURLMOPT_MAX_HOST_CONNECTIONS). An operation (webdav.c) builds an
+ * easy handle with webdav_xfer_init, and webdav_run queues it for that thread
+ * and waits on a condition variable: operations stay blocking and may be
+ * called from many threads. Body callbacks (the PROPFIND parser, a read's
+ * sink) run on the backend thread while their caller waits; a sink's bytes
+ * are handed off to the caller's thread to be written. A request that moves
+ * no byte for timeout_ms fails (a progress callback).
+ *
+ * Also here: the mapping of transport failures and unexpected HTTP statuses
+ * onto the error registry, and the URL of a share path. Neither a secret nor
+ * a credential-bearing URL is ever logged or put in an error detail.
+ */
+#include "webdav_int.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+#define HANDOFF_BYTES ((size_t)96 * 1024)
+
+/* ---- the backend thread ---- */
+
+static void
+finish(struct webdav *w, struct xfer *x, CURLcode result)
+{
+    long status = 0;
+    if (result != CURLE_ABORTED_BY_CALLBACK)
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    pthread_mutex_lock(&w->lock);
+    x->result = result;
+    x->status = status;
+    x->done = 1;
+    /* The caller frees x once done: it must not stay queued for a resume. */
+    struct xfer **pp = &w->unpause;
+    while (x->queued && *pp) {
+        if (*pp == x) {
+            *pp = x->next_unpause;
+            x->queued = 0;
+        } else {
+            pp = &(*pp)->next_unpause;
+        }
+    }
+    pthread_cond_signal(&x->cv);
+    pthread_mutex_unlock(&w->lock);
+}
+
+static void
+unlink_active(struct webdav *w, struct xfer *x)
+{
+    for (struct xfer **pp = &w->active; *pp; pp = &(*pp)->next) {
+        if (*pp == x) {
+            *pp = x->next;
+            return;
+        }
+    }
+}
+
+/* Take the queued transfers into the multi; 1 when the backend is stopping. */
+static int
+admit(struct webdav *w)
+{
+    pthread_mutex_lock(&w->lock);
+    int stopping = w->stopping;
+    struct xfer *q = w->queue;
+    w->queue = w->queue_tail = NULL;
+    pthread_mutex_unlock(&w->lock);
+    while (q) {
+        struct xfer *x = q;
+        q = q->next;
+        if (stopping) {
+            finish(w, x, CURLE_ABORTED_BY_CALLBACK);
+        } else if (curl_multi_add_handle(w->multi, x->easy) != CURLM_OK) {
+            finish(w, x, CURLE_OUT_OF_MEMORY);
+        } else {
+            x->next = w->active;
+            w->active = x;
+        }
+    }
+    return stopping;
+}
+
+/* Hand finished transfers back to their callers; returns how many. */
+static int
+reap(struct webdav *w)
+{
+    CURLMsg *m;
+    int left, finished = 0;
+    while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        CURL *easy = m->easy_handle;
+        CURLcode result = m->data.result;
+        char *priv = NULL;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
+        struct xfer *x = (struct xfer *)priv;
+        curl_multi_remove_handle(w->multi, easy);
+        unlink_active(w, x);
+        finish(w, x, result);
+        finished++;
+    }
+    return finished;
+}
+
+/* Resume the transfers whose callers took their bytes (curl_easy_pause is this thread's). */
+static void
+resume_paused(struct webdav *w)
+{
+    pthread_mutex_lock(&w->lock);
+    struct xfer *q = w->unpause;
+    w->unpause = NULL;
+    for (struct xfer *x = q; x; x = x->next_unpause)
+        x->queued = 0;
+    pthread_mutex_unlock(&w->lock);
+    while (q) {
+        struct xfer *x = q;
+        q = q->next_unpause;
+        curl_easy_pause(x->easy, CURLPAUSE_CONT);
+    }
+}
+
+static void *
+loop(void *arg)
+{
+    struct webdav *w = arg;
+    while (!admit(w)) {
+        resume_paused(w);
+        int running;
+        curl_multi_perform(w->multi, &running);
+        /*
+         * A finished transfer frees a connection that a transfer waiting
+         * for one (CURLMOPT_MAX_HOST_CONNECTIONS) may take now: perform
+         * again before polling, or that one waits out the poll's timeout.
+         */
+        if (reap(w) > 0)
+            continue;
+        curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
+    }
+    while (w->active) {
+        struct xfer *x = w->active;
+        w->active = x->next;
+        curl_multi_remove_handle(w->multi, x->easy);
+        finish(w, x, CURLE_ABORTED_BY_CALLBACK);
+    }
+    return NULL;
+}
+
+/* Queue x to be resumed by the backend thread (under w->lock); 1 if it must be woken. */
+static int
+queue_unpause(struct webdav *w, struct xfer *x)
+{
+    if (!x->paused || x->queued || x->done)
+        return 0;
+    x->paused = 0;
+    x->queued = 1;
+    x->next_unpause = w->unpause;
+    w->unpause = x;
+    return 1;
+}
+
+/*
+ * Wait until x is done, writing what the backend thread hands off to the
+ * sink meanwhile (w->lock held on entry and exit).
+ */
+static void
+drain(struct webdav *w, struct xfer *x)
+{
+    for (;;) {
+        while (!x->done && x->hlen == 0)
+            pthread_cond_wait(&x->cv, &w->lock);
+        if (x->hlen == 0)
+            return;
+        char *buf = x->hbuf;
+        size_t len = x->hlen;
+        x->hbuf = x->hspare;
+        x->hspare = buf;
+        x->hlen = 0;
+        int wake = queue_unpause(w, x);
+        int stopped = x->stop;
+        pthread_mutex_unlock(&w->lock);
+        if (wake)
+            curl_multi_wakeup(w->multi);
+        int rc = stopped ? 0 : x->sink->write(x->sink->ctx, buf, len);
+        pthread_mutex_lock(&w->lock);
+        if (rc != 0 && !x->stop) {
+            /* Abort at the next callback; a paused transfer must run to reach it. */
+            x->stop = rc < 0 ? rc : OF_E(INTERNAL);
+            x->paused = 1;
+            if (queue_unpause(w, x))
+                curl_multi_wakeup(w->multi);
+        }
+    }
+}
+
+/* Hand x to the backend thread and wait until it is done. */
+static void
+perform(struct webdav *w, struct xfer *x)
+{
+    pthread_mutex_lock(&w->lock);
+    if (w->stopping) {
+        pthread_mutex_unlock(&w->lock);
+        x->result = CURLE_ABORTED_BY_CALLBACK;
+        return;
+    }
+    x->next = NULL;
+    if (w->queue_tail)
+        w->queue_tail->next = x;
+    else
+        w->queue = x;
+    w->queue_tail = x;
+    pthread_mutex_unlock(&w->lock);
+    curl_multi_wakeup(w->multi);
+    pthread_mutex_lock(&w->lock);
+    drain(w, x);
+    if (x->stop && !x->sink_rc)
+        x->sink_rc = x->stop;
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* ---- curl callbacks (on the backend thread) ---- */
+
+static int64_t
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * A request that moves no byte either way for timeout_ms fails. (curl's own
+ * low-speed check averages over seconds, so bytes sent in a request body
+ * hide a silent server for a while; it stays on to wake this up each second.)
+ */
+static int
+on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+    struct xfer *x = ud;
+    (void)dltotal;
+    (void)ultotal;
+    int64_t now = mono_ms();
+    if (dlnow + ulnow != x->moved || x->moved_ms == 0) {
+        x->moved = dlnow + ulnow;
+        x->moved_ms = now;
+        return 0;
+    }
+    if (now - x->moved_ms < x->w->timeout_ms)
+        return 0;
+    x->stalled = 1;
+    return 1;
+}
+
+static void
+header_value(const char *v, size_t len, char *out, size_t cap)
+{
+    while (len && (*v == ' ' || *v == '\t')) {
+        v++;
+        len--;
+    }
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' || v[len - 1] == ' '))
+        len--;
+    if (len >= cap)
+        len = 0; /* too long to be what we look for: as if absent */
+    memcpy(out, v, len);
+    out[len] = '\0';
+}
+
+static size_t
+on_header(char *line, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+    if (len >= 5 && memcmp(line, "HTTP/", 5) == 0) {
+        /* A new response (after a 100 Continue or an auth challenge): forget the last. */
+        x->etag[0] = x->last_modified[0] = x->content_range[0] = '\0';
+        x->content_length = -1;
+        return len;
+    }
+    const char *colon = memchr(line, ':', len);
+    if (!colon)
+        return len;
+    size_t nlen = (size_t)(colon - line);
+    const char *v = colon + 1;
+    size_t vlen = len - nlen - 1;
+    char num[32];
+    if (nlen == 4 && strncasecmp(line, "ETag", 4) == 0) {
+        header_value(v, vlen, x->etag, sizeof(x->etag));
+    } else if (nlen == 13 && strncasecmp(line, "Last-Modified", 13) == 0) {
+        header_value(v, vlen, x->last_modified, sizeof(x->last_modified));
+    } else if (nlen == 13 && strncasecmp(line, "Content-Range", 13) == 0) {
+        header_value(v, vlen, x->content_range, sizeof(x->content_range));
+    } else if (nlen == 14 && strncasecmp(line, "Content-Length", 14) == 0) {
+        header_value(v, vlen, num, sizeof(num));
+        int64_t cl;
+        if (of_parse_i64(num, &cl) == 0 && cl >= 0)
+            x->content_length = cl;
+    }
+    return len;
+}
+
+/* "bytes FIRST-LAST/TOTAL" (TOTAL may be "*": -1); 0 or -1. */
+static int
+parse_content_range(const char *s, int64_t *ret_first, int64_t *ret_total)
+{
+    long long first, last;
+    char total[32];
+    int used = 0;
+    if (sscanf(s, "bytes %lld-%lld/%31s%n", &first, &last, total, &used) != 3 || s[used] != '\0' ||
+        first < 0 || last < first)
+        return -1;
+    int64_t t = -1;
+    if (strcmp(total, "*") != 0 && (of_parse_i64(total, &t) < 0 || t <= last))
+        return -1;
+    *ret_first = first;
+    *ret_total = t;
+    return 0;
+}
+
+/*
+ * Is this 200/206 response of the version we expect, and where do our bytes
+ * start? Checked once, before any byte reaches the sink, so that a file that
+ * changed since its PROPFIND is fetched again rather than delivered torn.
+ */
+static int
+check_response(struct xfer *x, long code)
+{
+    const struct of_stat *want = &x->expect->st;
+    int64_t total = x->content_length;
+    if (code == 206) {
+        int64_t first;
+        if (parse_content_range(x->content_range, &first, &total) < 0 || first != x->offset)
+            return -1;
+        x->skip = 0;
+    } else {
+        x->skip = x->offset; /* the server ignored the Range: skip to the offset ourselves */
+    }
+    struct of_stat got = *want;
+    if (x->etag[0] && (x->expect->flags & OF_WEBDAV_ETAG_SERVER)) {
+        of_webdav_etag_set(x->etag, &got);
+        return strcmp(got.etag, want->etag) == 0 ? 0 : -1;
+    }
+    int64_t lm;
+    if (x->last_modified[0] && of_webdav_http_date(x->last_modified, &lm) == 0 &&
+        lm / 1000000000 != want->mtime_ns / 1000000000)
+        return -1;
+    return total >= 0 && total != want->size ? -1 : 0;
+}
+
+static size_t
+sink_body(struct xfer *x, long code, const char *data, size_t len)
+{
+    if (code != 200 && code != 206)
+        return len; /* an error page: not content */
+    if (!x->checked) {
+        x->checked = 1;
+        if (x->expect && check_response(x, code) < 0) {
+            x->mismatch = 1;
+            return 0;
+        }
+    }
+    size_t n = len;
+    if (x->skip > 0) {
+        size_t s = (int64_t)n < x->skip ? n : (size_t)x->skip;
+        data += s;
+        n -= s;
+        x->skip -= (int64_t)s;
+    }
+    if (x->want >= 0 && (int64_t)n > x->want - x->got)
+        n = (size_t)(x->want - x->got);
+    if (n > 0 && x->handoff) {
+        /* on_body made sure the whole chunk fits. */
+        pthread_mutex_lock(&x->w->lock);
+        memcpy(x->hbuf + x->hlen, data, n);
+        if ((x->hlen += n) == n)
+            pthread_cond_signal(&x->cv);
+        pthread_mutex_unlock(&x->w->lock);
+        x->got += (int64_t)n;
+    } else if (n > 0) {
+        int rc = x->sink->write(x->sink->ctx, data, n);
+        if (rc != 0) {
+            x->sink_rc = rc < 0 ? rc : OF_E(INTERNAL);
+            return 0;
+        }
+        x->got += (int64_t)n;
+    }
+    if (x->want >= 0 && x->got == x->want) {
+        x->complete = 1;
+        return n == len ? len : 0; /* the rest of a whole-file reply is not ours */
+    }
+    return len;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+    long code = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
+    if (x->mode == BODY_XML && code == 207)
+        return of_webdav_xml_feed(x->xml, data, len) == 0 ? len : 0;
+    if (x->mode == BODY_SINK && x->handoff) {
+        /* Before sink_body moves any state: a paused chunk comes again, whole. */
+        pthread_mutex_lock(&x->w->lock);
+        int stop = x->stop, full = x->hlen + len > x->hcap;
+        if (full && !stop)
+            x->paused = 1;
+        pthread_mutex_unlock(&x->w->lock);
+        if (stop)
+            return 0;
+        if (full)
+            return CURL_WRITEFUNC_PAUSE;
+    }
+    if (x->mode == BODY_SINK)
+        return sink_body(x, code, data, len);
+    return len;
+}
+
+size_t
+webdav_on_upload(char *buf, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t cap = size * n;
+    if (x->up_off >= x->up_len)
+        return 0;
+    if ((int64_t)cap > x->up_len - x->up_off)
+        cap = (size_t)(x->up_len - x->up_off);
+    ssize_t got = of_pread_full(x->fd, buf, cap, (off_t)x->up_off);
+    if (got <= 0) {
+        x->read_failed = 1;
+        return CURL_READFUNC_ABORT;
+    }
+    x->up_off += got;
+    return (size_t)got;
+}
+
+/* curl rewinds the body to send it again (an auth challenge, a redirect). */
+int
+webdav_on_seek(void *ud, curl_off_t off, int origin)
+{
+    struct xfer *x = ud;
+    if (origin != SEEK_SET || off < 0 || off > x->up_len)
+        return CURL_SEEKFUNC_CANTSEEK;
+    x->up_off = off;
+    return CURL_SEEKFUNC_OK;
+}
+
+/* ---- requests ---- */
+
+int
+webdav_xfer_init(struct webdav *w, struct xfer *x, const char *method, const char *url)
+{
+    memset(x, 0, sizeof(*x));
+    x->w = w;
+    x->fd = -1;
+    x->content_length = -1;
+    pthread_cond_init(&x->cv, NULL);
+    x->easy = curl_easy_init();
+    if (!x->easy)
+        return OF_E(NOMEM);
+    CURL *c = x->easy;
+    long low_speed_time = (w->timeout_ms + 999) / 1000;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)x);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, w->connect_timeout_ms);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, low_speed_time > 0 ? low_speed_time : 1L);
+    curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "offlinefiles/" OF_VERSION);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, x);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, x);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, w->insecure ? 0L : 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, w->insecure ? 0L : 2L);
+    if (w->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, w->ca_file);
+    if (w->auth == OF_AUTH_BASIC || w->auth == OF_AUTH_DIGEST) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH,
+                         w->auth == OF_AUTH_BASIC ? CURLAUTH_BASIC : CURLAUTH_DIGEST);
+        curl_easy_setopt(c, CURLOPT_USERNAME, w->username ? w->username : "");
+        curl_easy_setopt(c, CURLOPT_PASSWORD, w->secret ? w->secret : "");
+    } else if (w->auth == OF_AUTH_BEARER) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+        curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, w->secret ? w->secret : "");
+    }
+    if (strcmp(method, "GET") != 0)
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    return 0;
+}
+
+int
+webdav_xfer_header(struct xfer *x, const char *line)
+{
+    struct curl_slist *l = curl_slist_append(x->hdrs, line);
+    if (!l)
+        return OF_E(NOMEM);
+    x->hdrs = l;
+    return 0;
+}
+
+void
+webdav_xfer_done(struct xfer *x)
+{
+    pthread_cond_destroy(&x->cv);
+    free(x->hbuf);
+    free(x->hspare);
+    curl_easy_cleanup(x->easy);
+    curl_slist_free_all(x->hdrs);
+    of_webdav_xml_free(x->xml);
+}
+
+void
+webdav_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+const char *
+webdav_shown(const char *rel)
+{
+    return rel[0] ? rel : "/";
+}
+
+/* Perform x (its headers attached here); what and rel only name it in the debug log. */
+void
+webdav_run(struct webdav *w, struct xfer *x, const char *what, const char *rel)
+{
+    int64_t t0 = mono_ms();
+    curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
+    if (x->mode == BODY_SINK && !x->hbuf) {
+        /* curl hands over at most CURL_MAX_WRITE_SIZE at a time: a buffer holds several. */
+        x->hbuf = malloc(HANDOFF_BYTES);
+        x->hspare = malloc(HANDOFF_BYTES);
+        x->hcap = HANDOFF_BYTES;
+        x->handoff = x->hbuf && x->hspare;
+    }
+    perform(w, x);
+    of_log_debug("webdav: %s '%s': %s, HTTP %ld, %" PRId64 " ms", what, webdav_shown(rel),
+                 x->result == CURLE_OK ? "done" : curl_easy_strerror(x->result), x->status,
+                 mono_ms() - t0);
+}
+
+/* A transfer that got no complete answer. */
+int
+webdav_transport_fail(const struct xfer *x, const char *what, const char *rel, struct of_error *err)
+{
+    const char *why = x->errbuf[0] ? x->errbuf : curl_easy_strerror(x->result);
+    if (x->read_failed)
+        return FAIL(err, OF_E(IO), "cannot read the new content of '%s'", webdav_shown(rel));
+    switch (x->result) {
+    case CURLE_OUT_OF_MEMORY:
+        return FAIL(err, OF_E(NOMEM), "out of memory while %s '%s'", what, webdav_shown(rel));
+    case CURLE_READ_ERROR:
+        return FAIL(err, OF_E(IO), "cannot read the new content of '%s'", webdav_shown(rel));
+    case CURLE_ABORTED_BY_CALLBACK:
+        if (x->stalled)
+            return FAIL(err, OF_E(UNAVAILABLE),
+                        "the server stopped answering while %s '%s' (%ld ms)", what,
+                        webdav_shown(rel), x->w->timeout_ms);
+        return FAIL(err, OF_E(UNAVAILABLE), "the share is being closed");
+    default:
+        /* Connect, TLS, timeout, reset, a body cut short: the share, not the item. */
+        return FAIL(err, OF_E(UNAVAILABLE), "no complete answer from the server while %s '%s': %s",
+                    what, webdav_shown(rel), why);
+    }
+}
+
+/* An HTTP status no operation expected. */
+int
+webdav_status_fail(const struct webdav *w, long st, const char *what, const char *rel,
+                   struct of_error *err)
+{
+    const char *p = webdav_shown(rel);
+    if ((st == 401 || st == 407) && w->auth == OF_AUTH_NONE)
+        return FAIL(err, OF_E(UNAVAILABLE),
+                    "the server asks for credentials (HTTP %ld) and the share has none", st);
+    if (st == 401 || st == 403 || st == 407)
+        return FAIL(err, OF_E(UNAVAILABLE), "the server refused the credentials (HTTP %ld)", st);
+    if (st == 404 || st == 410)
+        return FAIL(err, OF_E(NOT_FOUND), "'%s' does not exist", p);
+    if (st == 412)
+        return FAIL(err, OF_E(PRECONDITION), "'%s' changed on the server", p);
+    if (st == 423)
+        return FAIL(err, OF_E(UNAVAILABLE), "'%s' is locked on the server", p);
+    if (st == 507)
+        return FAIL(err, OF_E(IO), "the server is out of space while %s '%s'", what, p);
+    if (st >= 500)
+        return FAIL(err, OF_E(UNAVAILABLE), "the server failed (HTTP %ld) while %s '%s'", st, what,
+                    p);
+    return FAIL(err, OF_E(IO), "the server answered HTTP %ld while %s '%s'", st, what, p);
+}
+
+/* ---- URLs ---- */
+
+static int
+unreserved(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+/*
+ * The URL of rel: the share's URL, then each segment percent-encoded as
+ * curl_easy_escape would (only unreserved bytes stay); collection: end with
+ * a slash. Malloc'ed; NULL when out of memory.
+ */
+char *
+webdav_url_of(const struct webdav *w, const char *rel, int collection)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t blen = strlen(w->url), rlen = strlen(rel);
+    char *u = malloc(blen + 3 * rlen + 2);
+    if (!u)
+        return NULL;
+    memcpy(u, w->url, blen);
+    char *o = u + blen;
+    for (const unsigned char *p = (const unsigned char *)rel; *p; p++) {
+        if (*p == '/' || unreserved(*p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    if (collection && rlen)
+        *o++ = '/';
+    *o = '\0';
+    return u;
+}
+
+/* ---- starting and stopping the backend thread ---- */
+
+int
+webdav_start(struct webdav *w, struct of_error *err)
+{
+    w->multi = curl_multi_init();
+    if (!w->multi)
+        return FAIL(err, OF_E(NOMEM), "out of memory");
+    long transfers = w->transfers;
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, transfers);
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, transfers);
+    curl_multi_setopt(w->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, transfers);
+    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, transfers < 8 ? 8L : transfers);
+    int e = pthread_create(&w->thread, NULL, loop, w);
+    if (e != 0)
+        return FAIL(err, OF_E(INTERNAL), "cannot start the share's transfer thread: %s",
+                    strerrordesc_np(e));
+    w->thread_started = 1;
+    return 0;
+}
+
+void
+webdav_stop(struct webdav *w)
+{
+    if (w->thread_started) {
+        pthread_mutex_lock(&w->lock);
+        w->stopping = 1;
+        pthread_mutex_unlock(&w->lock);
+        curl_multi_wakeup(w->multi);
+        pthread_join(w->thread, NULL);
+    }
+    if (w->multi)
+        curl_multi_cleanup(w->multi);
+}
