@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Store internals shared by store.c (schema, items, pins) and store_meta.c
- * (shares, tokens, meta); not part of the store's contract.
+ * Store internals shared by store.c (connections, schema, statements,
+ * transactions), store_items.c (items), store_meta.c (pins, shares, tokens,
+ * meta) and store_log.c (events, jobs, conflicts); not part of the store's
+ * contract.
  */
 #ifndef OF_STORE_INT_H
 #define OF_STORE_INT_H
