@@ -3,24 +3,22 @@
  * The fs backend: a share is a directory on this host, local or a mounted
  * network share. Every operation opens the root by path, so a share that was
  * unmounted or removed is noticed at once, then resolves the share-relative
- * path beneath it with openat2(RESOLVE_BENEATH), so that no "..", absolute
- * path or symlink leads outside the root. Writes land in a temp file
- * (".of-tmp-<hex>", never listed) in the target's directory and appear by
- * rename. The object owns only its copy of the root path, which never
- * changes: every operation is thread-safe.
+ * path beneath it (fs_util.c), so that no "..", absolute path or symlink
+ * leads outside the root. Writes land in a temp file (".of-tmp-<hex>", never
+ * listed) in the target's directory and appear by rename. The object owns
+ * only its copy of the root path, which never changes: every operation is
+ * thread-safe.
  */
-#include "backend.h"
+#include "fs_int.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -36,65 +34,6 @@ struct fs_backend {
     struct of_backend base;
     char root[]; /* absolute path of the share's directory */
 };
-
-static const char *
-why(int e)
-{
-    const char *s = strerrordesc_np(e);
-    return s ? s : "unknown error";
-}
-
-/* Details name the share-relative path, never the host path of the root. */
-static const char *
-shown(const char *rel)
-{
-    return rel[0] ? rel : "/";
-}
-
-/* Errors that say the share (server, mount, disk) failed, not the item. */
-static const int unreachable[] = {EIO,          ENOTCONN,     ESTALE,      ETIMEDOUT, EHOSTDOWN,
-                                  EHOSTUNREACH, ENETDOWN,     ENETUNREACH, ENETRESET, ECONNREFUSED,
-                                  ECONNRESET,   ECONNABORTED, ESHUTDOWN,   ENODEV,    ENOMEDIUM,
-                                  EREMOTEIO,    ENOLINK,      ECOMM};
-
-static int
-is_unreachable(int e)
-{
-    for (size_t i = 0; i < sizeof(unreachable) / sizeof(unreachable[0]); i++)
-        if (unreachable[i] == e)
-            return 1;
-    return 0;
-}
-
-/* Map errno e from doing `what` ("reading", ...) to rel onto the registry. */
-static int
-fail(struct of_error *err, int e, const char *what, const char *rel)
-{
-    const char *p = shown(rel);
-    switch (e) {
-    case ENOENT:
-        return of_error_set(err, OF_E(NOT_FOUND), "'%s' does not exist", p);
-    case ENOTDIR:
-        return of_error_set(err, OF_E(NOT_A_DIR), "'%s' is not a directory", p);
-    case EISDIR:
-        return of_error_set(err, OF_E(NOT_A_FILE), "'%s' is a directory", p);
-    case ENOTEMPTY:
-        return of_error_set(err, OF_E(NOT_EMPTY), "the directory '%s' is not empty", p);
-    case EEXIST:
-        return of_error_set(err, OF_E(EXISTS), "'%s' already exists", p);
-    case ENOSPC:
-    case EDQUOT:
-        return of_error_set(err, OF_E(IO), "the share is full while %s '%s': %s", what, p, why(e));
-    case ENOMEM:
-        return of_error_set(err, OF_E(NOMEM), "out of memory while %s '%s'", what, p);
-    case ENAMETOOLONG:
-        return of_error_set(err, OF_E(BAD_PATH), "'%s' is too long for the share", p);
-    }
-    if (is_unreachable(e))
-        return of_error_set(err, OF_E(UNAVAILABLE), "the share failed while %s '%s': %s", what, p,
-                            why(e));
-    return of_error_set(err, OF_E(IO), "%s '%s' failed: %s", what, p, why(e));
-}
 
 /* Defense in depth: the engine validated rel, but this is the last line before the disk. */
 static int
@@ -125,131 +64,9 @@ root_open(const struct fs_backend *fs, struct of_error *err)
     if (fd >= 0)
         return fd;
     if (errno == ENOMEM || errno == EMFILE || errno == ENFILE)
-        return fail(err, errno, "opening", "");
-    return of_error_set(err, OF_E(UNAVAILABLE), "the share root cannot be opened: %s", why(errno));
-}
-
-/* The root was removed while we held it open: an ENOENT below it is not the item's. */
-static int
-root_gone(int rootfd)
-{
-    struct stat st;
-    return fstat(rootfd, &st) < 0 || st.st_nlink == 0;
-}
-
-/* One step of walk, never through a symlink: an fd, or -1 with errno set. */
-static int
-step(int dfd, const char *seg, int flags)
-{
-    struct stat st;
-    if (fstatat(dfd, seg, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return -1;
-    if (S_ISLNK(st.st_mode) || ((flags & O_DIRECTORY) && !S_ISDIR(st.st_mode))) {
-        errno = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
-        return -1;
-    }
-    /* O_NOFOLLOW still guards against a swap for a symlink since the fstatat. */
-    return openat(dfd, seg, flags | O_NOFOLLOW);
-}
-
-/* Without openat2 (Linux < 5.6): refuse every symlink rather than judge where it leads. */
-static int
-walk(int rootfd, const char *rel, int flags)
-{
-    char seg[OF_SEGMENT_MAX + 1];
-    int dfd = rootfd, fd = rel[0] ? -1 : openat(rootfd, ".", flags);
-    while (rel[0]) {
-        const char *slash = strchr(rel, '/');
-        size_t len = slash ? (size_t)(slash - rel) : strlen(rel);
-        errno = ENAMETOOLONG;
-        if (len <= OF_SEGMENT_MAX) {
-            memcpy(seg, rel, len);
-            seg[len] = '\0';
-            fd = step(dfd, seg, slash ? O_PATH | O_DIRECTORY | O_CLOEXEC : flags);
-        }
-        int e = errno;
-        if (dfd != rootfd)
-            close(dfd);
-        errno = e;
-        if (fd < 0 || !slash)
-            break;
-        dfd = fd;
-        rel = slash + 1;
-    }
-    return fd < 0 ? -errno : fd;
-}
-
-/* Open rel beneath the root with flags; the fd, or -errno (EXDEV: it leads outside). */
-static int
-beneath(int rootfd, const char *rel, int flags)
-{
-    struct open_how how = {
-        .flags = (uint64_t)(unsigned int)(flags | O_CLOEXEC),
-        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
-    };
-    for (int tries = 0;; tries++) {
-        long fd = syscall(SYS_openat2, rootfd, rel[0] ? rel : ".", &how, sizeof(how));
-        if (fd >= 0)
-            return (int)fd;
-        if (errno == ENOSYS)
-            return walk(rootfd, rel, flags | O_CLOEXEC);
-        /* EAGAIN: a concurrent rename raced a ".." lookup; the kernel asks us to retry. */
-        if ((errno != EAGAIN && errno != EINTR) || tries == 8)
-            return -errno;
-    }
-}
-
-/* Split rel into its parent (copied to parent, OF_PATH_MAX + 1 bytes) and its name. */
-static const char *
-split(const char *rel, char *parent)
-{
-    const char *slash = strrchr(rel, '/');
-    size_t n = slash ? (size_t)(slash - rel) : 0;
-    memcpy(parent, rel, n);
-    parent[n] = '\0';
-    return slash ? slash + 1 : rel;
-}
-
-/*
- * Resolving directory parent failed with e. creating: we are about to create
- * an item in it, so a file in the way is NOT_A_DIR; for a lookup the item
- * simply is not there.
- */
-static int
-parent_fail(int rootfd, const char *parent, int e, int creating, struct of_error *err)
-{
-    int outside = e == EXDEV || e == ELOOP;
-    if (e == ENOENT && root_gone(rootfd))
-        return of_error_set(err, OF_E(UNAVAILABLE), "the share root has disappeared");
-    if (e == ENOENT || (outside && creating))
-        return of_error_set(err, OF_E(PARENT_MISSING), "the directory '%s' is not in the share",
-                            shown(parent));
-    if (e == ENOTDIR || outside)
-        return of_error_set(err, creating ? OF_E(NOT_A_DIR) : OF_E(NOT_FOUND),
-                            "'%s' is not a directory of the share", shown(parent));
-    return fail(err, e, "opening", parent);
-}
-
-/* Resolving rel itself failed with e: tell a missing item from a missing parent. */
-static int
-item_fail(int rootfd, const char *rel, int e, struct of_error *err)
-{
-    char parent[OF_PATH_MAX + 1];
-    if (e == EXDEV || e == ELOOP)
-        return of_error_set(err, OF_E(NOT_FOUND), "'%s' leads outside the share", shown(rel));
-    if (e != ENOENT && e != ENOTDIR)
-        return fail(err, e, "opening", rel);
-    if (root_gone(rootfd))
-        return of_error_set(err, OF_E(UNAVAILABLE), "the share root has disappeared");
-    split(rel, parent);
-    if (parent[0]) {
-        int fd = beneath(rootfd, parent, O_PATH | O_DIRECTORY);
-        if (fd < 0)
-            return parent_fail(rootfd, parent, -fd, 0, err);
-        close(fd);
-    }
-    /* The parent is a directory, so ENOTDIR is about the item itself. */
-    return fail(err, e, "opening", rel);
+        return fs_fail(err, errno, "opening", "");
+    return of_error_set(err, OF_E(UNAVAILABLE), "the share root cannot be opened: %s",
+                        fs_why(errno));
 }
 
 /* Only files and directories exist for the engine; 0, or -1 for anything else. */
@@ -280,10 +97,10 @@ stat_rel(int rootfd, const char *rel, struct of_stat *ret_st, struct of_error *e
 {
     struct stat st;
     struct of_stat out;
-    int fd = beneath(rootfd, rel, O_PATH);
+    int fd = fs_beneath(rootfd, rel, O_PATH);
     if (fd < 0)
-        return item_fail(rootfd, rel, -fd, err);
-    int rc = fstat(fd, &st) < 0 ? fail(err, errno, "reading", rel) : 0;
+        return fs_item_fail(rootfd, rel, -fd, err);
+    int rc = fstat(fd, &st) < 0 ? fs_fail(err, errno, "reading", rel) : 0;
     close(fd);
     if (rc == 0 && to_stat(&st, of_path_name(rel), &out) < 0)
         rc = of_error_set(err, OF_E(NOT_FOUND), "'%s' is neither a file nor a directory", rel);
@@ -313,7 +130,7 @@ static void
 sync_dir(int dfd, const char *rel)
 {
     if (fsync(dfd) < 0 && errno != EINVAL)
-        of_log_warn("fs: flushing the directory of '%s' failed: %s", rel, why(errno));
+        of_log_warn("fs: flushing the directory of '%s' failed: %s", rel, fs_why(errno));
 }
 
 /* What one operation holds: the root, and for WHOLE-less modes the item's directory. */
@@ -342,9 +159,9 @@ op_begin(struct of_backend *be, const char *rel, enum op_mode mode, struct op *o
     op->rootfd = root_open((struct fs_backend *)be, err);
     if (op->rootfd < 0 || mode == WHOLE)
         return op->rootfd < 0 ? op->rootfd : 0;
-    op->name = split(rel, op->parent);
-    op->dfd = beneath(op->rootfd, op->parent, O_RDONLY | O_DIRECTORY);
-    return op->dfd < 0 ? parent_fail(op->rootfd, op->parent, -op->dfd, mode == CREATE, err) : 0;
+    op->name = fs_split(rel, op->parent);
+    op->dfd = fs_beneath(op->rootfd, op->parent, O_RDONLY | O_DIRECTORY);
+    return op->dfd < 0 ? fs_parent_fail(op->rootfd, op->parent, -op->dfd, mode == CREATE, err) : 0;
 }
 
 static void
@@ -387,9 +204,9 @@ entry_stat(int rootfd, int dfd, const char *rel, const char *name, struct stat *
         int n = snprintf(path, sizeof(path), "%s%s%s", rel, rel[0] ? "/" : "", name);
         if (n < 0 || (size_t)n >= sizeof(path))
             return 1;
-        int fd = beneath(rootfd, path, O_PATH);
+        int fd = fs_beneath(rootfd, path, O_PATH);
         if (fd < 0)
-            return is_unreachable(-fd) ? fd : 1;
+            return fs_is_unreachable(-fd) ? fd : 1;
         int rc = fstat(fd, st) < 0 ? -errno : 0;
         close(fd);
         if (rc < 0)
@@ -411,7 +228,7 @@ collect(int rootfd, DIR *d, const char *rel, struct of_dirent **ret_v, size_t *r
         struct dirent *de = readdir(d);
         if (!de) {
             if (errno)
-                rc = fail(err, errno, "listing", rel);
+                rc = fs_fail(err, errno, "listing", rel);
             break;
         }
         /* An entry whose path would be too long cannot be named by the engine either. */
@@ -419,7 +236,7 @@ collect(int rootfd, DIR *d, const char *rel, struct of_dirent **ret_v, size_t *r
             continue;
         int r = entry_stat(rootfd, dirfd(d), rel, de->d_name, &st);
         if (r < 0) {
-            rc = fail(err, -r, "listing", rel);
+            rc = fs_fail(err, -r, "listing", rel);
             break;
         }
         if (r > 0)
@@ -428,7 +245,7 @@ collect(int rootfd, DIR *d, const char *rel, struct of_dirent **ret_v, size_t *r
             size_t ncap = cap ? cap * 2 : 64;
             struct of_dirent *nv = reallocarray(v, ncap, sizeof(*v));
             if (!nv) {
-                rc = of_error_set(err, OF_E(NOMEM), "out of memory listing '%s'", shown(rel));
+                rc = of_error_set(err, OF_E(NOMEM), "out of memory listing '%s'", fs_shown(rel));
                 break;
             }
             v = nv;
@@ -463,10 +280,10 @@ fs_list(struct of_backend *be, const char *rel, struct of_dirent **ret_entries, 
     int rc = op_begin(be, rel, WHOLE, &op, err);
     if (rc != 0)
         goto out;
-    int fd = beneath(op.rootfd, rel, O_RDONLY | O_DIRECTORY);
+    int fd = fs_beneath(op.rootfd, rel, O_RDONLY | O_DIRECTORY);
     DIR *d = fd < 0 ? NULL : fdopendir(fd);
     if (!d) {
-        rc = fd < 0 ? item_fail(op.rootfd, rel, -fd, err) : fail(err, errno, "listing", rel);
+        rc = fd < 0 ? fs_item_fail(op.rootfd, rel, -fd, err) : fs_fail(err, errno, "listing", rel);
         if (fd >= 0)
             close(fd);
         goto out;
@@ -493,17 +310,17 @@ static int
 open_file(int rootfd, const char *rel, struct stat *ret, struct of_error *err)
 {
     struct stat st;
-    int fd = beneath(rootfd, rel, O_PATH);
+    int fd = fs_beneath(rootfd, rel, O_PATH);
     if (fd < 0)
-        return item_fail(rootfd, rel, -fd, err);
-    int rc = fstat(fd, &st) < 0 ? fail(err, errno, "reading", rel) : 0;
+        return fs_item_fail(rootfd, rel, -fd, err);
+    int rc = fstat(fd, &st) < 0 ? fs_fail(err, errno, "reading", rel) : 0;
     close(fd);
     if (rc != 0)
         return rc;
     if (S_ISREG(st.st_mode)) {
-        fd = beneath(rootfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+        fd = fs_beneath(rootfd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
-            return item_fail(rootfd, rel, -fd, err);
+            return fs_item_fail(rootfd, rel, -fd, err);
         /* Swapped for something else between the two opens: judge what we hold. */
         if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
             *ret = st;
@@ -511,7 +328,7 @@ open_file(int rootfd, const char *rel, struct stat *ret, struct of_error *err)
         }
         close(fd);
     }
-    return of_error_set(err, OF_E(NOT_A_FILE), "'%s' is not a file", shown(rel));
+    return of_error_set(err, OF_E(NOT_A_FILE), "'%s' is not a file", fs_shown(rel));
 }
 
 static int
@@ -541,7 +358,7 @@ fs_read(struct of_backend *be, const char *rel, int64_t offset, int64_t length,
             length < 0 || length - done > (int64_t)CHUNK ? CHUNK : (size_t)(length - done);
         ssize_t got = of_pread_full(fd, buf, want, (off_t)(offset + done));
         if (got <= 0) {
-            rc = got < 0 ? fail(err, (int)-got, "reading", rel) : 0;
+            rc = got < 0 ? fs_fail(err, (int)-got, "reading", rel) : 0;
             break;
         }
         rc = sink->write(sink->ctx, buf, (size_t)got);
@@ -595,7 +412,7 @@ copy_all(int fd_in, int out, const char *rel, struct of_error *err)
     if (n == 0)
         return 0;
     if (errno == ENOSPC || errno == EDQUOT)
-        return fail(err, errno, "writing", rel);
+        return fs_fail(err, errno, "writing", rel);
     /* Anything else (cross-filesystem, a pipe, an old kernel): go on by hand from there. */
     char *buf = malloc(CHUNK);
     if (!buf)
@@ -605,12 +422,12 @@ copy_all(int fd_in, int out, const char *rel, struct of_error *err)
         ssize_t got = of_pread_full(fd_in, buf, CHUNK, off);
         if (got < 0)
             rc = of_error_set(err, OF_E(IO), "cannot read the new content of '%s': %s", rel,
-                              why((int)-got));
+                              fs_why((int)-got));
         if (got <= 0)
             break;
         int w = of_write_all(out, buf, (size_t)got);
         if (w < 0) {
-            rc = fail(err, -w, "writing", rel);
+            rc = fs_fail(err, -w, "writing", rel);
             break;
         }
         off += got;
@@ -625,7 +442,7 @@ put(int dfd, const char *tmp, const char *name, int create_only, const char *rel
     struct of_error *err)
 {
     if (!create_only)
-        return renameat(dfd, tmp, dfd, name) < 0 ? fail(err, errno, "replacing", rel) : 0;
+        return renameat(dfd, tmp, dfd, name) < 0 ? fs_fail(err, errno, "replacing", rel) : 0;
     if (renameat2(dfd, tmp, dfd, name, RENAME_NOREPLACE) == 0)
         return 0;
     int e = errno;
@@ -639,7 +456,7 @@ put(int dfd, const char *tmp, const char *name, int create_only, const char *rel
     }
     if (e == EEXIST)
         return of_error_set(err, OF_E(PRECONDITION), "'%s' already exists", rel);
-    return fail(err, e, "creating", rel);
+    return fs_fail(err, e, "creating", rel);
 }
 
 static int
@@ -657,14 +474,14 @@ fs_write(struct of_backend *be, const char *rel, int fd_in, const char *if_match
         goto out;
     int tfd = tmp_create(op.dfd, tmp);
     if (tfd < 0) {
-        rc = tfd == -ENOENT ? parent_fail(op.rootfd, op.parent, ENOENT, 1, err)
-                            : fail(err, -tfd, "creating", rel);
+        rc = tfd == -ENOENT ? fs_parent_fail(op.rootfd, op.parent, ENOENT, 1, err)
+                            : fs_fail(err, -tfd, "creating", rel);
         goto out;
     }
     rc = copy_all(fd_in, tfd, rel, err);
     /* Durable before it becomes visible: a crash must not leave a torn file under name. */
     if (rc == 0 && (fsync(tfd) < 0 || fstat(tfd, &st) < 0))
-        rc = fail(err, errno, "writing", rel);
+        rc = fs_fail(err, errno, "writing", rel);
     if (rc == 0 && if_match && if_match[0])
         rc = check_etag(op.rootfd, rel, if_match, err);
     if (rc == 0)
@@ -694,14 +511,14 @@ fs_remove(struct of_backend *be, const char *rel, const char *if_match, struct o
     if (rc != 0)
         goto out;
     if (fstatat(op.dfd, op.name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        rc = item_fail(op.rootfd, rel, errno, err);
+        rc = fs_item_fail(op.rootfd, rel, errno, err);
     else if (if_match && !if_match[0])
         rc = of_error_set(err, OF_E(PRECONDITION), "'%s' exists", rel);
     else if (if_match)
         rc = check_etag(op.rootfd, rel, if_match, err);
     /* rmdir says EEXIST or ENOTEMPTY for a directory with entries, depending on the fs. */
     if (rc == 0 && unlinkat(op.dfd, op.name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
-        rc = fail(err, errno == EEXIST ? ENOTEMPTY : errno, "removing", rel);
+        rc = fs_fail(err, errno == EEXIST ? ENOTEMPTY : errno, "removing", rel);
     if (rc == 0)
         sync_dir(op.dfd, rel);
 out:
@@ -721,10 +538,10 @@ fs_mkdir(struct of_backend *be, const char *rel, struct of_stat *ret_st, struct 
     if (rc != 0)
         goto out;
     if (mkdirat(op.dfd, op.name, 0755) < 0) {
-        rc = errno == ENOENT ? parent_fail(op.rootfd, op.parent, ENOENT, 1, err)
-                             : fail(err, errno, "creating", rel);
+        rc = errno == ENOENT ? fs_parent_fail(op.rootfd, op.parent, ENOENT, 1, err)
+                             : fs_fail(err, errno, "creating", rel);
     } else if (fstatat(op.dfd, op.name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        rc = fail(err, errno, "creating", rel);
+        rc = fs_fail(err, errno, "creating", rel);
     } else {
         sync_dir(op.dfd, rel);
         to_stat(&st, op.name, &out);
@@ -763,7 +580,7 @@ fs_rename(struct of_backend *be, const char *from, const char *to, int replace,
     if (rc == 0)
         rc = op_begin(be, to, CREATE, &t, err);
     if (rc == 0 && fstatat(f.dfd, f.name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        rc = item_fail(f.rootfd, from, errno, err);
+        rc = fs_item_fail(f.rootfd, from, errno, err);
     /* replace overwrites files only: swallowing a directory is never what a client meant. */
     if (rc == 0 && replace && fstatat(t.dfd, t.name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
         S_ISDIR(st.st_mode))
@@ -777,9 +594,9 @@ fs_rename(struct of_backend *be, const char *from, const char *to, int replace,
     else if (e == EXDEV)
         rc = of_error_set(err, OF_E(IO), "moving '%s' to '%s' would cross a mount", from, to);
     else if (e == ENOENT)
-        rc = item_fail(f.rootfd, from, e, err);
+        rc = fs_item_fail(f.rootfd, from, e, err);
     else if (e)
-        rc = fail(err, e, "moving to", to);
+        rc = fs_fail(err, e, "moving to", to);
     if (rc == 0) {
         sync_dir(t.dfd, to);
         sync_dir(f.dfd, from);
