@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Tests of engine/store.c through store.h: opening in WAL mode and
+ * Tests of engine/store.c and engine/store_items.c through store.h: opening in WAL mode and
  * migrating (once), every item field round-tripping, cascading deletes,
  * scans in path order with their bounds, cursors and pages, pins, shares,
  * tokens, meta values, cache usage, and transactions. Each test gets a fresh
