@@ -28,7 +28,11 @@
 #include "log.h"
 #include "util.h"
 
-#define HANDOFF_BYTES ((size_t)96 * 1024)
+/* Hand-off buffers: sized to the reply within these bounds. */
+#define HANDOFF_MIN ((size_t)16 * 1024)
+#define HANDOFF_MAX ((size_t)512 * 1024)
+/* A GET into a sink reads this much per socket read (curl's default is 16 KiB). */
+#define SINK_RECV_BUFFER 256L * 1024
 
 /* ---- the backend thread ---- */
 
@@ -379,10 +383,16 @@ sink_body(struct xfer *x, long code, const char *data, size_t len)
     if (x->want >= 0 && (int64_t)n > x->want - x->got)
         n = (size_t)(x->want - x->got);
     if (n > 0 && x->handoff) {
-        /* on_body made sure the whole chunk fits. */
+        /*
+         * on_body made sure the whole chunk fits. The caller is woken once
+         * half a buffer is waiting (and when the transfer pauses or ends),
+         * not for every chunk: a small file costs it one wake-up.
+         */
         pthread_mutex_lock(&x->w->lock);
         memcpy(x->hbuf + x->hlen, data, n);
-        if ((x->hlen += n) == n)
+        size_t half = x->hcap / 2, before = x->hlen;
+        x->hlen += n;
+        if (before < half && x->hlen >= half)
             pthread_cond_signal(&x->cv);
         pthread_mutex_unlock(&x->w->lock);
         x->got += (int64_t)n;
@@ -401,6 +411,21 @@ sink_body(struct xfer *x, long code, const char *data, size_t len)
     return len;
 }
 
+/*
+ * The hand-off buffers, at the first bytes of the reply, sized to it (w->lock
+ * held). Without memory the sink is written here instead (handoff off).
+ */
+static void
+handoff_alloc(struct xfer *x)
+{
+    size_t cap = x->content_length < 0 ? HANDOFF_MAX / 2 : (size_t)x->content_length + 1;
+    cap = cap < HANDOFF_MIN ? HANDOFF_MIN : cap > HANDOFF_MAX ? HANDOFF_MAX : cap;
+    x->hbuf = malloc(cap);
+    x->hspare = malloc(cap);
+    x->hcap = cap;
+    x->handoff = x->hbuf && x->hspare;
+}
+
 static size_t
 on_body(char *data, size_t size, size_t n, void *ud)
 {
@@ -413,9 +438,13 @@ on_body(char *data, size_t size, size_t n, void *ud)
     if (x->mode == BODY_SINK && x->handoff) {
         /* Before sink_body moves any state: a paused chunk comes again, whole. */
         pthread_mutex_lock(&x->w->lock);
-        int stop = x->stop, full = x->hlen + len > x->hcap;
-        if (full && !stop)
+        if (!x->hbuf)
+            handoff_alloc(x);
+        int stop = x->stop, full = x->handoff && x->hlen + len > x->hcap;
+        if (full && !stop) {
             x->paused = 1;
+            pthread_cond_signal(&x->cv);
+        }
         pthread_mutex_unlock(&x->w->lock);
         if (stop)
             return 0;
@@ -547,12 +576,9 @@ webdav_run(struct webdav *w, struct xfer *x, const char *what, const char *rel)
 {
     int64_t t0 = mono_ms();
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
-    if (x->mode == BODY_SINK && !x->hbuf) {
-        /* curl hands over at most CURL_MAX_WRITE_SIZE at a time: a buffer holds several. */
-        x->hbuf = malloc(HANDOFF_BYTES);
-        x->hspare = malloc(HANDOFF_BYTES);
-        x->hcap = HANDOFF_BYTES;
-        x->handoff = x->hbuf && x->hspare;
+    if (x->mode == BODY_SINK) {
+        x->handoff = 1; /* the buffers come with the first bytes (handoff_alloc) */
+        curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, SINK_RECV_BUFFER);
     }
     perform(w, x);
     of_log_debug("webdav: %s '%s': %s, HTTP %ld, %" PRId64 " ms", what, webdav_shown(rel),
