@@ -7,8 +7,11 @@
  * there is nothing to send it suspends its connection (no thread is held)
  * until the hub resumes it. A client whose cursor falls behind the ring is
  * told (DataLost) and fed from the event log until it catches up, so a slow
- * consumer never blocks the engine or anyone else. A ticker resumes idle
- * clients for a Ping: that is how dead clients are found.
+ * consumer never blocks the engine or anyone else. One waker thread does
+ * every resume, paced (see PACE_MAX_NS) so that a client under a steady
+ * stream gets one wakeup and one write per frame, however many events the
+ * frame holds; it also marks idle clients for a Ping, which is how dead
+ * clients are found.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -25,6 +28,24 @@
 #define RING 8192     /* frames kept for live clients */
 #define LOG_BATCH 256 /* events read from the log per reader call */
 #define PING_DEFAULT_S 15
+#define TICK_NS 1000000000LL /* how often idle clients are checked for a due Ping */
+/*
+ * Pacing. Each resume costs a syscall, an MHD wakeup and poll, and each
+ * write a trip through TCP (on loopback, the receiver's side too): with
+ * 1,000 clients that, not the events, is where the CPU goes. So a client is
+ * resumed at most once per frame, and a frame lasts PACE_PER_CLIENT_NS per
+ * client, at most PACE_MAX_NS: about 50,000 resumes a second in all, while
+ * a handful of clients is paced at well under a millisecond. A client's
+ * frames start at one of PHASES offsets, so the writes of many clients
+ * spread over the frame instead of coming in one burst that the last of
+ * them waits for; a few phases only, so each resume wakes an MHD thread
+ * for many clients. An idle client is resumed SETTLE_NS after the first
+ * event, so the rest of a burst goes in the same write.
+ */
+#define PACE_PER_CLIENT_NS 20000LL
+#define PACE_MAX_NS 20000000LL
+#define PHASES 8
+#define SETTLE_NS 500000LL
 
 enum match { M_SELF, M_CHILDREN, M_DESCENDANTS, M_SELF_CHILDREN, M_SELF_DESCENDANTS };
 
@@ -42,6 +63,9 @@ struct sse_client {
     struct sse_client *prev, *next;
     int64_t cursor; /* last id sent (or skipped by the filter) */
     int suspended, closing, lost_told, ping_due;
+    unsigned phase;  /* where its frames start, in PHASES-ths of a frame */
+    int64_t next_ok; /* monotonic time it may be resumed again (the start of its next frame) */
+    int64_t due;     /* while queued: when the waker resumes it */
     int64_t last_write_ns, ping_ns;
     /* filter */
     char *path;
@@ -50,6 +74,12 @@ struct sse_client {
     /* bytes of a frame that did not fit the last buffer */
     char *carry;
     size_t carry_len, carry_off;
+};
+
+/* Clients to resume: filled under the hub lock, emptied by the waker when they are due. */
+struct wake_list {
+    struct sse_client **c;
+    size_t n, cap;
 };
 
 struct sse_hub {
@@ -61,11 +91,13 @@ struct sse_hub {
     int64_t last; /* newest id seen */
     struct sse_client *clients;
     size_t n_clients;
-    struct MHD_Connection **wake; /* on_event's list of connections to resume (its thread only) */
-    size_t cap_wake;
-    pthread_t ticker;
-    pthread_cond_t stop;
-    int running;
+    struct wake_list queued;   /* parked clients to resume, marked not suspended already */
+    struct wake_list resuming; /* the waker's own: those it resumes outside the lock */
+    unsigned next_phase;       /* the phase of the next client */
+    pthread_t waker;
+    pthread_cond_t kick; /* on CLOCK_MONOTONIC: something is due before waker_until, or stop */
+    int64_t waker_until; /* when the waker wakes up by itself */
+    int running, closing, waker_joined;
 };
 
 static char *
@@ -118,17 +150,49 @@ wanted(const struct sse_client *c, enum of_event_type type, const char *path)
     return (c->include & bit) && !(c->exclude & bit) && path_matches(c, path);
 }
 
-/* Resume a suspended client; hub lock held. */
-static void
-wake(struct sse_client *c)
+static int64_t
+mono_ns(void)
 {
-    if (c->suspended) {
-        c->suspended = 0;
-        MHD_resume_connection(c->conn);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/*
+ * Queue a parked client to be resumed at the start of its next frame (or
+ * SETTLE_NS from now if that is later); hub lock held. Resuming is a
+ * syscall per client and wakes an MHD thread, so it happens in one place,
+ * outside the lock. A queued client is marked not suspended at once, so
+ * nothing queues it twice; it is still suspended in MHD, so it cannot
+ * complete (and be freed) before the waker resumes it.
+ */
+static void
+wake(struct sse_client *c, int64_t now)
+{
+    struct sse_hub *hub = c->hub;
+    struct wake_list *q = &hub->queued;
+    if (!c->suspended)
+        return;
+    c->suspended = 0;
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? q->cap * 2 : 64;
+        void *grown = realloc(q->c, cap * sizeof(*q->c));
+        if (!grown) {
+            MHD_resume_connection(c->conn); /* no room to queue it: now, rather than never */
+            return;
+        }
+        q->c = grown;
+        q->cap = cap;
+    }
+    c->due = hub->closing ? now : c->next_ok > now + SETTLE_NS ? c->next_ok : now + SETTLE_NS;
+    q->c[q->n++] = c;
+    if (c->due < hub->waker_until) {
+        hub->waker_until = c->due;
+        pthread_cond_signal(&hub->kick);
     }
 }
 
-/* The engine's subscriber: runs on the publishing thread, so only render and enqueue. */
+/* The engine's subscriber: runs on the publishing thread, so only render and queue. */
 static void
 on_event(void *ctx, const struct of_event *ev)
 {
@@ -145,60 +209,115 @@ on_event(void *ctx, const struct of_event *ev)
     if (hub->last < hub->base)
         hub->base = ev->id;
     hub->last = ev->id;
-    /*
-     * Collect whom to wake and resume them after unlocking: resuming is a
-     * syscall per client, and readers wait on this lock meanwhile. A client
-     * marked not suspended here cannot complete until it is resumed, so it
-     * stays valid until then.
-     */
-    size_t n = 0;
-    if (hub->cap_wake < hub->n_clients) {
-        void *grown = realloc(hub->wake, hub->n_clients * sizeof(*hub->wake));
-        if (grown) {
-            hub->wake = grown;
-            hub->cap_wake = hub->n_clients;
-        }
-    }
-    for (struct sse_client *c = hub->clients; c; c = c->next) {
-        if (!c->suspended || !wanted(c, f.type, f.path ? f.path : ""))
-            continue;
-        if (n < hub->cap_wake) {
-            c->suspended = 0;
-            hub->wake[n++] = c->conn;
-        } else {
-            wake(c);
-        }
-    }
+    int64_t now = mono_ns();
+    for (struct sse_client *c = hub->clients; c; c = c->next)
+        if (c->suspended && wanted(c, f.type, f.path ? f.path : ""))
+            wake(c, now);
     pthread_mutex_unlock(&hub->lock);
-    for (size_t i = 0; i < n; i++)
-        MHD_resume_connection(hub->wake[i]);
     free(old.text);
     free(old.path);
 }
 
-static void *
-ticker(void *arg)
+/* Mark clients that have been quiet for their ping interval; hub lock held. */
+static void
+mark_pings(struct sse_hub *hub)
 {
-    struct sse_hub *hub = arg;
-    pthread_mutex_lock(&hub->lock);
-    for (;;) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
-        while (hub->running && pthread_cond_timedwait(&hub->stop, &hub->lock, &until) == 0)
-            ;
-        if (!hub->running) {
-            pthread_mutex_unlock(&hub->lock);
-            return NULL;
-        }
-        int64_t now = of_now_ns();
-        for (struct sse_client *c = hub->clients; c; c = c->next) {
-            if (now - c->last_write_ns >= c->ping_ns) {
-                c->ping_due = 1;
-                wake(c);
-            }
+    int64_t now = of_now_ns(), mono = mono_ns();
+    for (struct sse_client *c = hub->clients; c; c = c->next) {
+        if (now - c->last_write_ns >= c->ping_ns) {
+            c->ping_due = 1;
+            wake(c, mono);
         }
     }
+}
+
+/* The start of the client's next frame after now: its phase plus a whole number of frames. */
+static int64_t
+next_frame(const struct sse_hub *hub, const struct sse_client *c, int64_t now)
+{
+    int64_t pace = (int64_t)hub->n_clients * PACE_PER_CLIENT_NS;
+    if (pace > PACE_MAX_NS)
+        pace = PACE_MAX_NS;
+    if (pace <= 0)
+        return now;
+    int64_t phase = pace * c->phase / PHASES;
+    return (now - phase) / pace * pace + phase + pace;
+}
+
+/*
+ * Resume the queued clients that are due, outside the lock; hub lock held
+ * on entry and on return. Returns when the first of the others is due.
+ */
+static int64_t
+resume_due(struct sse_hub *hub, int64_t now)
+{
+    struct wake_list *q = &hub->queued, *mine = &hub->resuming;
+    int64_t first = INT64_MAX;
+    size_t kept = 0;
+    if (mine->cap < q->n) {
+        void *grown = realloc(mine->c, q->cap * sizeof(*mine->c));
+        if (!grown)
+            return now + 1000000; /* try again in a millisecond */
+        mine->c = grown;
+        mine->cap = q->cap;
+    }
+    mine->n = 0;
+    for (size_t i = 0; i < q->n; i++) {
+        struct sse_client *c = q->c[i];
+        if (c->due <= now || hub->closing) {
+            c->next_ok = next_frame(hub, c, now);
+            mine->c[mine->n++] = c;
+        } else {
+            first = c->due < first ? c->due : first;
+            q->c[kept++] = c;
+        }
+    }
+    q->n = kept;
+    hub->waker_until = first;
+    if (mine->n == 0)
+        return first;
+    pthread_mutex_unlock(&hub->lock);
+    /* Each client stays valid until its resume: it cannot complete while suspended. */
+    for (size_t i = 0; i < mine->n; i++)
+        MHD_resume_connection(mine->c[i]->conn);
+    pthread_mutex_lock(&hub->lock);
+    return hub->waker_until;
+}
+
+static void
+deadline(struct timespec *ts, int64_t mono)
+{
+    ts->tv_sec = (time_t)(mono / 1000000000);
+    ts->tv_nsec = (long)(mono % 1000000000);
+}
+
+/*
+ * The waker: resumes queued clients when they are due, and once a second
+ * marks idle clients for a Ping. After close_all it resumes what is queued
+ * and ends, so no resume can race MHD_stop_daemon.
+ */
+static void *
+waker(void *arg)
+{
+    struct sse_hub *hub = arg;
+    int64_t next_tick = mono_ns() + TICK_NS;
+    pthread_mutex_lock(&hub->lock);
+    while (hub->running && !(hub->closing && hub->queued.n == 0)) {
+        int64_t now = mono_ns();
+        if (now >= next_tick) {
+            mark_pings(hub);
+            next_tick = now + TICK_NS;
+        }
+        int64_t until = hub->queued.n ? resume_due(hub, now) : INT64_MAX;
+        if (until <= mono_ns())
+            continue;
+        hub->waker_until = until < next_tick ? until : next_tick;
+        struct timespec ts;
+        deadline(&ts, hub->waker_until);
+        pthread_cond_timedwait(&hub->kick, &hub->lock, &ts);
+    }
+    pthread_mutex_unlock(&hub->lock);
+    return NULL;
 }
 
 struct sse_hub *
@@ -208,7 +327,11 @@ api_sse_start(struct of_engine *eng)
     if (!hub)
         return NULL;
     pthread_mutex_init(&hub->lock, NULL);
-    pthread_cond_init(&hub->stop, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&hub->kick, &attr);
+    pthread_condattr_destroy(&attr);
     hub->eng = eng;
     int64_t last = 0;
     if (of_engine_subscribe(eng, on_event, hub, &last, &hub->sub, NULL) < 0) {
@@ -220,12 +343,22 @@ api_sse_start(struct of_engine *eng)
     hub->last = last;
     hub->running = 1;
     pthread_mutex_unlock(&hub->lock);
-    if (pthread_create(&hub->ticker, NULL, ticker, hub) != 0) {
+    if (pthread_create(&hub->waker, NULL, waker, hub) != 0) {
         of_engine_unsubscribe(eng, hub->sub);
         free(hub);
         return NULL;
     }
     return hub;
+}
+
+/* Wait for the waker to end; it ends once closing or stopped and nothing is queued. */
+static void
+join_waker(struct sse_hub *hub)
+{
+    if (!hub->waker_joined) {
+        pthread_join(hub->waker, NULL);
+        hub->waker_joined = 1;
+    }
 }
 
 void
@@ -234,11 +367,16 @@ api_sse_close_all(struct sse_hub *hub)
     if (!hub)
         return;
     pthread_mutex_lock(&hub->lock);
+    hub->closing = 1;
+    int64_t now = mono_ns();
     for (struct sse_client *c = hub->clients; c; c = c->next) {
         c->closing = 1;
-        wake(c);
+        wake(c, now);
     }
+    pthread_cond_signal(&hub->kick);
     pthread_mutex_unlock(&hub->lock);
+    /* Every stream is resumed when this returns: none is left parked for MHD_stop_daemon. */
+    join_waker(hub);
 }
 
 void
@@ -258,11 +396,12 @@ api_sse_stop(struct sse_hub *hub)
     api_sse_detach(hub);
     pthread_mutex_lock(&hub->lock);
     hub->running = 0;
-    pthread_cond_signal(&hub->stop);
+    pthread_cond_signal(&hub->kick);
     pthread_mutex_unlock(&hub->lock);
-    pthread_join(hub->ticker, NULL);
-    pthread_cond_destroy(&hub->stop);
-    free(hub->wake);
+    join_waker(hub);
+    pthread_cond_destroy(&hub->kick);
+    free(hub->queued.c);
+    free(hub->resuming.c);
     for (size_t i = 0; i < RING; i++) {
         free(hub->ring[i].text);
         free(hub->ring[i].path);
@@ -563,6 +702,8 @@ api_events_stream(struct api_request *req)
     }
     /* A replay from the log is not a slow consumer: no DataLost for it. */
     c->lost_told = 1;
+    c->closing = hub->closing; /* a stream that starts while the daemon stops ends at once */
+    c->phase = hub->next_phase++ % PHASES;
     c->next = hub->clients;
     if (hub->clients)
         hub->clients->prev = c;

@@ -6,7 +6,9 @@
 # 1,000) for DURATION seconds (default 30). Measures events lost (goal: 0),
 # duplicates, delivery latency p50/p99/max (goal: p99 under 50 ms), and the
 # daemon's threads, memory (VmRSS, VmHWM), open fds and CPU time before,
-# during and after.
+# during and after; and how long the daemon's and the load generator's
+# threads waited for a CPU, with the machine's CPU pressure (PSI): on a shared
+# machine, what tells a slow daemon from one that was not let run.
 #
 #   bench/events.sh
 #   SUBS=2000 RATE=2000 DURATION=60 bench/events.sh
@@ -188,4 +190,5 @@ echo "RESULT subs=$SUBS rate=$RATE duration=$DURATION lost=$lost dup=$dup droppe
     "threads_max=$(field threads_max) rss_idle_mib=$(field rss_idle_mib) rss_subscribed_mib=$(field rss_subscribed_mib)" \
     "rss_max_mib=$(field rss_max_mib) rss_closed_mib=$(field rss_closed_mib) hwm_mib=$(field hwm_mib)" \
     "cpu_s=$(field cpu_s) cpu_pct=$(field cpu_pct) client_cpu_pct=$(field client_cpu_pct)" \
-    "others_cpu_pct=$(field others_cpu_pct) goal_lost=$verdict_lost goal_p99=$verdict_p99"
+    "others_cpu_pct=$(field others_cpu_pct) daemon_wait_s=$(field daemon_wait_s) client_wait_s=$(field client_wait_s)" \
+    "psi_some_pct=$(field psi_some_pct) goal_lost=$verdict_lost goal_p99=$verdict_p99"

@@ -12,14 +12,18 @@
  * a subscriber's latency for an event is the time its bytes came out of
  * recvmsg(2) minus that send time. The kernel's receive timestamp of the
  * same bytes (SO_TIMESTAMPNS; on loopback: when the daemon wrote them) splits
- * that into the daemon's part and the load generator's. The ids of the measured events are exactly
- * warmup_id+1 .. warmup_id+published (nothing else publishes Ping events),
- * so a subscriber's losses are the ids of that range it never saw; each
- * subscriber keeps a bitmap of them, so duplicates and reordering are seen
- * too. The daemon's /proc/PID status (Threads, VmRSS, VmHWM, open fds) and
+ * that into the daemon's part and the load generator's. The ids of the
+ * measured events are exactly warmup_id+1 .. warmup_id+published (nothing
+ * else publishes Ping events), so a subscriber's losses are the ids of that
+ * range it never saw; each subscriber keeps a bitmap of them, so duplicates
+ * and reordering are seen too. The daemon's /proc/PID status (Threads, VmRSS, VmHWM, open fds) and
  * CPU time are sampled at each phase and every second while it publishes;
  * the CPU time of its threads and of the whole machine (/proc/stat) over the
- * run show who had the CPUs.
+ * run show who had the CPUs, and the time its threads and ours spent waiting
+ * for one (schedstat), with the machine's CPU pressure (PSI), whether the
+ * run was starved. This process competes with the daemon for the CPUs, so
+ * its own cost per event is kept low: frames are parsed in place, a line at
+ * a time, without memmem.
  *
  * Prints a report and a last line "STATS key=value ..." for the script.
  * Exit status: 0 when the run completed (goals met or not), 2 when it could
@@ -283,6 +287,64 @@ machine_cpu(void)
     return m;
 }
 
+/* Calls fn with /proc/PID/task/TID/<file> of each thread of pid, open for reading. */
+static void
+each_task(pid_t pid, const char *file, void (*fn)(FILE *f, int tid, void *ctx), void *ctx)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+    DIR *d = opendir(path);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char sp[300];
+        snprintf(sp, sizeof(sp), "/proc/%d/task/%s/%s", (int)pid, e->d_name, file);
+        FILE *f = fopen(sp, "r");
+        if (!f)
+            continue;
+        fn(f, atoi(e->d_name), ctx);
+        fclose(f);
+    }
+    closedir(d);
+}
+
+static void
+add_wait(FILE *f, int tid, void *ctx)
+{
+    unsigned long long run = 0, wait = 0;
+    (void)tid;
+    if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+        *(double *)ctx += (double)wait / 1e9;
+}
+
+/*
+ * How long the threads of process pid have been runnable but waiting for a
+ * CPU, in s: the second field of /proc/PID/task/TID/schedstat, summed. On a
+ * shared machine this tells a slow daemon from one that was not let run.
+ */
+static double
+runq_wait_s(pid_t pid)
+{
+    double sum = 0;
+    each_task(pid, "schedstat", add_wait, &sum);
+    return sum;
+}
+
+/* The machine's CPU pressure: seconds during which some task waited for a CPU (PSI), or -1. */
+static double
+psi_cpu_some_s(void)
+{
+    FILE *f = fopen("/proc/pressure/cpu", "r");
+    unsigned long long total = 0;
+    int ok = f && fscanf(f, "some avg10=%*f avg60=%*f avg300=%*f total=%llu", &total) == 1;
+    if (f)
+        fclose(f);
+    return ok ? (double)total / 1e6 : -1;
+}
+
 /* Per-thread CPU time of the daemon, from /proc/PID/task/TID/stat. */
 #define MAX_TASKS 256
 struct task_cpu {
@@ -290,37 +352,34 @@ struct task_cpu {
     double cpu_s;
 };
 
+struct task_list {
+    struct task_cpu *v;
+    int n;
+};
+
+static void
+add_task(FILE *f, int tid, void *ctx)
+{
+    struct task_list *l = ctx;
+    char buf[1024];
+    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+    buf[len] = 0;
+    char *p = strrchr(buf, ')'); /* comm may hold spaces */
+    unsigned long ut = 0, st = 0;
+    if (l->n < MAX_TASKS && p &&
+        sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2) {
+        l->v[l->n].tid = tid;
+        l->v[l->n].cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+        l->n++;
+    }
+}
+
 static int
 task_cpu(struct task_cpu *out)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/task", (int)opt_pid);
-    DIR *d = opendir(path);
-    int n = 0;
-    if (!d)
-        return 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < MAX_TASKS) {
-        if (e->d_name[0] == '.')
-            continue;
-        char sp[300], buf[1024];
-        snprintf(sp, sizeof(sp), "/proc/%d/task/%s/stat", (int)opt_pid, e->d_name);
-        FILE *f = fopen(sp, "r");
-        if (!f)
-            continue;
-        size_t len = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[len] = 0;
-        char *p = strrchr(buf, ')');
-        unsigned long ut = 0, st = 0;
-        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2) {
-            out[n].tid = atoi(e->d_name);
-            out[n].cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-            n++;
-        }
-    }
-    closedir(d);
-    return n;
+    struct task_list l = {out, 0};
+    each_task(opt_pid, "stat", add_task, &l);
+    return l.n;
 }
 
 static int
@@ -441,37 +500,65 @@ parse_time_ns(const char *p, size_t n)
     return cached_s * 1000000000 + (int64_t)ms * 1000000;
 }
 
+/*
+ * The byte after key in data, or NULL. It looks from the end, where the
+ * daemon puts "time" and "detail", comparing the key's first two bytes
+ * before calling memcmp: glibc's memmem sets up a shift table on every call,
+ * which at a million frames a second was a fifth of this program's CPU time.
+ */
 static const char *
 find_field(const char *data, size_t n, const char *key, size_t klen)
 {
-    const char *p = memmem(data, n, key, klen);
-    return p ? p + klen : NULL;
+    if (n < klen)
+        return NULL;
+    for (const char *p = data + n - klen;; p--) {
+        if (p[0] == key[0] && p[1] == key[1] && memcmp(p, key, klen) == 0)
+            return p + klen;
+        if (p == data)
+            return NULL;
+    }
 }
 
-/* One complete frame (without the blank line). */
-static void
-on_frame(struct sub *s, const char *f, size_t n, int64_t recv_ns)
+/* A decimal number at p (strtoll's job for the digits-only numbers of a frame, without locale). */
+static int64_t
+parse_digits(const char *p, const char *end)
 {
-    int64_t id = -1;
-    const char *event = NULL, *data = NULL;
-    size_t event_len = 0, data_len = 0;
-    const char *end = f + n;
-    s->frames++;
-    for (const char *line = f; line < end;) {
-        const char *nl = memchr(line, '\n', (size_t)(end - line));
-        const char *le = nl ? nl : end;
-        size_t ll = (size_t)(le - line);
-        if (ll > 4 && memcmp(line, "id: ", 4) == 0)
-            id = strtoll(line + 4, NULL, 10);
-        else if (ll > 7 && memcmp(line, "event: ", 7) == 0) {
-            event = line + 7;
-            event_len = ll - 7;
-        } else if (ll > 6 && memcmp(line, "data: ", 6) == 0) {
-            data = line + 6;
-            data_len = ll - 6;
-        }
-        line = le + 1;
+    int64_t v = 0;
+    for (; p < end && *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (*p - '0');
+    return v;
+}
+
+/* The fields of a frame, as its lines come. */
+struct fields {
+    int64_t id; /* -1: no id line */
+    const char *event, *data;
+    size_t event_len, data_len;
+};
+
+static void
+take_line(struct fields *ff, const char *line, const char *le)
+{
+    size_t ll = (size_t)(le - line);
+    if (ll > 4 && memcmp(line, "id: ", 4) == 0)
+        ff->id = parse_digits(line + 4, le);
+    else if (ll > 7 && memcmp(line, "event: ", 7) == 0) {
+        ff->event = line + 7;
+        ff->event_len = ll - 7;
+    } else if (ll > 6 && memcmp(line, "data: ", 6) == 0) {
+        ff->data = line + 6;
+        ff->data_len = ll - 6;
     }
+}
+
+/* One complete frame. */
+static void
+on_frame(struct sub *s, const struct fields *ff, int64_t recv_ns)
+{
+    int64_t id = ff->id;
+    const char *event = ff->event, *data = ff->data;
+    size_t event_len = ff->event_len, data_len = ff->data_len;
+    s->frames++;
     if (event_len == 8 && memcmp(event, "DataLost", 8) == 0) {
         static int told;
         s->datalost++;
@@ -524,7 +611,7 @@ on_frame(struct sub *s, const char *f, size_t n, int64_t recv_ns)
         s->reordered++;
     else
         s->last_id = id;
-    int64_t sent = strtoll(det + 2, NULL, 10);
+    int64_t sent = parse_digits(det + 2, data + data_len);
     int64_t us = (recv_ns - sent) / 1000;
     hist_add(&lat_send, us);
     if (us > s->max_us)
@@ -550,12 +637,41 @@ on_frame(struct sub *s, const char *f, size_t n, int64_t recv_ns)
     }
 }
 
-/* Decoded event-stream bytes: append, then cut complete frames. */
+/*
+ * Handle the complete frames in [p, p + n), line by line (one memchr per
+ * line); returns the bytes they took: an incomplete frame is left over.
+ */
+static size_t
+frames(struct sub *s, const char *p, size_t n, int64_t recv_ns)
+{
+    const char *end = p + n, *frame = p, *line = p, *nl;
+    struct fields ff = {.id = -1};
+    while (line < end && (nl = memchr(line, '\n', (size_t)(end - line)))) {
+        if (nl == line) { /* the blank line that ends a frame */
+            on_frame(s, &ff, recv_ns);
+            ff = (struct fields){.id = -1};
+            frame = nl + 1;
+        } else {
+            take_line(&ff, line, nl);
+        }
+        line = nl + 1;
+    }
+    return (size_t)(frame - p);
+}
+
+/* Decoded event-stream bytes: frames straight from p when nothing is pending, else appended. */
 static void
 on_stream(struct sub *s, const char *p, size_t n, int64_t recv_ns)
 {
+    if (s->slen == 0) {
+        size_t used = frames(s, p, n, recv_ns);
+        p += used;
+        n -= used;
+        if (n == 0)
+            return;
+    }
     if (s->slen + n > s->scap) {
-        size_t cap = s->scap ? s->scap : 65536;
+        size_t cap = s->scap ? s->scap : 4096;
         while (cap < s->slen + n)
             cap *= 2;
         char *grown = realloc(s->sbuf, cap);
@@ -564,23 +680,12 @@ on_stream(struct sub *s, const char *p, size_t n, int64_t recv_ns)
         s->sbuf = grown;
         s->scap = cap;
     }
-    /* A frame can only end in the new bytes (or at their first byte). */
-    size_t from = s->slen ? s->slen - 1 : 0;
     memcpy(s->sbuf + s->slen, p, n);
     s->slen += n;
-    size_t start = 0;
-    for (;;) {
-        char *b = memmem(s->sbuf + (from > start ? from : start), s->slen - (from > start ? from : start),
-                         "\n\n", 2);
-        if (!b)
-            break;
-        size_t fe = (size_t)(b - s->sbuf);
-        on_frame(s, s->sbuf + start, fe - start, recv_ns);
-        start = fe + 2;
-    }
-    if (start) {
-        memmove(s->sbuf, s->sbuf + start, s->slen - start);
-        s->slen -= start;
+    size_t used = frames(s, s->sbuf, s->slen, recv_ns);
+    if (used) {
+        memmove(s->sbuf, s->sbuf + used, s->slen - used);
+        s->slen -= used;
     }
 }
 
@@ -1014,6 +1119,7 @@ main(int argc, char **argv)
     run_t0_real = REAL_NS();
     uint64_t reads0 = stream_reads, bytes0 = stream_bytes;
     struct machine_cpu m0 = machine_cpu();
+    double psi0 = psi_cpu_some_s(), dwait0 = runq_wait_s(opt_pid), swait0 = runq_wait_s(getpid());
     struct task_cpu tasks0[MAX_TASKS];
     int n_tasks0 = task_cpu(tasks0);
     pthread_t pt;
@@ -1061,6 +1167,7 @@ main(int argc, char **argv)
     struct proc_sample p_drained = proc_sample();
     int64_t drained_mono = MONO_NS();
     struct machine_cpu m1 = machine_cpu();
+    double psi1 = psi_cpu_some_s(), dwait1 = runq_wait_s(opt_pid), swait1 = runq_wait_s(getpid());
     struct task_cpu tasks1[MAX_TASKS];
     int n_tasks1 = task_cpu(tasks1);
 
@@ -1127,6 +1234,10 @@ main(int argc, char **argv)
            " CPU)\n",
            ncpu, m_total > 0 ? 100 * m_busy / m_total : 0, others > 0 ? others : 0,
            run_wall > 0 && others > 0 ? 100 * others / run_wall : 0);
+    double psi_pct = psi0 >= 0 && run_wall > 0 ? 100 * (psi1 - psi0) / run_wall : -1;
+    printf("  waiting for a CPU: the daemon's threads %.2f s in all, this load generator's %.2f s;"
+           " some task on the machine was waiting %.0f%% of the time (PSI cpu some)\n",
+           dwait1 - dwait0, swait1 - swait0, psi_pct);
     printf("\n");
 
     /* 6. Tally. */
@@ -1254,7 +1365,8 @@ main(int argc, char **argv)
            " p50_ms=%.2f p99_ms=%.2f max_ms=%.2f post_p99_ms=%.2f threads_idle=%ld threads_subscribed=%ld"
            " threads_max=%ld threads_closed=%ld rss_idle_mib=%.1f rss_subscribed_mib=%.1f"
            " rss_max_mib=%.1f rss_closed_mib=%.1f hwm_mib=%.1f cpu_s=%.2f cpu_pct=%.0f"
-           " client_cpu_pct=%.0f publisher_failed=%d release_s=%.1f machine_busy_pct=%.0f others_cpu_pct=%.0f daemon_p50_ms=%.2f daemon_p99_ms=%.2f\n",
+           " client_cpu_pct=%.0f publisher_failed=%d release_s=%.1f machine_busy_pct=%.0f others_cpu_pct=%.0f daemon_p50_ms=%.2f daemon_p99_ms=%.2f"
+           " daemon_wait_s=%.2f client_wait_s=%.2f psi_some_pct=%.0f\n",
            opt_subs, still_open, n_dropped, total, pub_secs > 0 ? (double)total / pub_secs : 0,
            delivered, lost, subs_lossy, dups, reordered, datalost, hist_q(&lat_send, 0.5),
            hist_q(&lat_send, 0.99), lat_send.max_us / 1000.0, hist_q(&lat_post, 0.99), p_idle.threads,
@@ -1264,6 +1376,6 @@ main(int argc, char **argv)
            run_wall > 0 ? 100 * self_cpu / run_wall : 0, ps.failed, release_s,
            m_total > 0 ? 100 * m_busy / m_total : 0,
            run_wall > 0 && others > 0 ? 100 * others / run_wall : 0, hist_q(&lat_wire, 0.5),
-           hist_q(&lat_wire, 0.99));
+           hist_q(&lat_wire, 0.99), dwait1 - dwait0, swait1 - swait0, psi_pct);
     return 0;
 }

@@ -550,6 +550,20 @@ sse_ready(struct sse *s)
     return s;
 }
 
+/* Pump until every stream of v has the Ping marker, or fail saying how many have it. */
+static void
+sse_wait_all_marker(struct sse **v, size_t n, const char *marker, double timeout_s)
+{
+    if (sse_wait_all(v, n, has_marker, marker, timeout_s) < 0) {
+        size_t got = 0;
+        for (size_t i = 0; i < n; i++)
+            got += find_marker(v[i], marker) >= 0;
+        print_error("only %zu of %zu streams got the Ping '%s' within %.0f s\n", got, n, marker,
+                    timeout_s);
+        fail();
+    }
+}
+
 static void
 sse_wait_marker(struct sse *s, const char *marker, double timeout_s)
 {
@@ -1776,13 +1790,7 @@ test_a_thousand_idle_streams_hold_no_thread_and_all_receive_an_event(void **stat
     /* One event reaches every one of them. */
     t0 = now_s();
     publish(&env->d, 1, "everyone");
-    if (sse_wait_all(v, SUBSCRIBERS, has_marker, "everyone", 30) < 0) {
-        size_t n = 0;
-        for (int i = 0; i < SUBSCRIBERS; i++)
-            n += find_marker(v[i], "everyone") >= 0;
-        print_error("only %zu of %d streams got the event within 30 s\n", n, SUBSCRIBERS);
-        fail();
-    }
+    sse_wait_all_marker(v, SUBSCRIBERS, "everyone", 30);
     print_message("the event reached %d streams in %.3f s\n", SUBSCRIBERS, now_s() - t0);
     long long id = marker_id(v[0], "everyone");
     for (int i = 0; i < SUBSCRIBERS; i++) {
@@ -1796,6 +1804,64 @@ test_a_thousand_idle_streams_hold_no_thread_and_all_receive_an_event(void **stat
     struct it_response *r = it_http(&env->d, &rq);
     IT_ASSERT_STATUS(r, 200);
     it_response_free(r);
+}
+
+/*
+ * Bursts of events closer together than the hub's pacing frame, to many
+ * streams: most streams are parked and waiting for their frame while more
+ * events come, which must join the same write, never be skipped or sent
+ * twice.
+ */
+#define STEADY_STREAMS 200
+#define STEADY_POSTS 50
+#define STEADY_BATCH 20
+
+static void
+assert_ids_follow(const struct sse *s, const char *from_marker, const char *to_marker, long long n)
+{
+    long from = find_marker(s, from_marker), to = find_marker(s, to_marker);
+    assert_true(from >= 0 && to > from);
+    long long want = s->f[from].id + 1, got = 0;
+    for (long i = from + 1; i < to; i++) {
+        if (s->f[i].id < 0)
+            continue; /* a keep-alive */
+        if (s->f[i].id != want) {
+            print_error("after id %lld came id %lld\n", want - 1, s->f[i].id);
+            fail();
+        }
+        want++;
+        got++;
+    }
+    assert_int_equal(want, s->f[to].id);
+    assert_int_equal(got, n);
+}
+
+static void
+test_steady_bursts_to_many_streams_arrive_whole_and_in_order(void **state)
+{
+    struct it_env *env = *state;
+    struct sse *v[STEADY_STREAMS];
+    for (int i = 0; i < STEADY_STREAMS; i++) {
+        v[i] = sse_open(&env->d, "");
+        v[i]->lite = 1;
+    }
+    assert_int_equal(sse_wait_all(v, STEADY_STREAMS, has_head, NULL, 30), 0);
+    publish(&env->d, 1, "steady-start");
+    sse_wait_all_marker(v, STEADY_STREAMS, "steady-start", 30);
+    double t0 = now_s();
+    for (int k = 0; k < STEADY_POSTS; k++) {
+        publish(&env->d, STEADY_BATCH, NULL);
+        sse_pump(v, STEADY_STREAMS, 2);
+    }
+    publish(&env->d, 1, "steady-end");
+    sse_wait_all_marker(v, STEADY_STREAMS, "steady-end", 30);
+    print_message("%d events to %d streams in %.2f s\n", STEADY_POSTS * STEADY_BATCH,
+                  STEADY_STREAMS, now_s() - t0);
+    for (int i = 0; i < STEADY_STREAMS; i++) {
+        sse_assert_ok(v[i]);
+        assert_ids_follow(v[i], "steady-start", "steady-end", STEADY_POSTS * STEADY_BATCH);
+        sse_close(v[i]);
+    }
 }
 
 /* ---- HEAD and stopping ---- */
@@ -1937,6 +2003,7 @@ main(int argc, char **argv)
         A(test_a_long_detail_is_cut_at_a_character_boundary),
         A(test_the_token_may_come_as_access_token_or_cookie_and_stays_out_of_the_log),
         A(test_a_thousand_idle_streams_hold_no_thread_and_all_receive_an_event),
+        A(test_steady_bursts_to_many_streams_arrive_whole_and_in_order),
         A(test_head_answers_the_headers_without_a_body),
         A(test_stopping_the_daemon_ends_open_streams),
         A(test_streams_end_with_their_last_chunk_when_the_daemon_stops),
