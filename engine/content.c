@@ -151,9 +151,8 @@ tmp_new(struct of_content *cs, int batched, struct of_content_tmp **ret_tmp,
     of_hex(rnd, sizeof(rnd), t->name);
     snprintf(t->bucket, sizeof(t->bucket), "%s/%.2s", cs->data_dir, t->name);
     int rc = 0;
-    if (!cs->tmpfile_ok &&
-        (size_t)snprintf(t->tmp_path, sizeof(t->tmp_path), "%s/t-%s", t->bucket, t->name) >=
-            sizeof(t->tmp_path))
+    if (!cs->tmpfile_ok && (size_t)snprintf(t->tmp_path, sizeof(t->tmp_path), "%s/t-%s", t->bucket,
+                                            t->name) >= sizeof(t->tmp_path))
         rc = -ENAMETOOLONG;
     if (rc == 0)
         rc = tmp_open(t);

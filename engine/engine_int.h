@@ -94,7 +94,8 @@ struct usage_bound {
     pthread_mutex_t lock;
     int valid;
     int64_t used, admitted, headroom;
-    /* Installed content whose rows are not committed yet (batched fills): the store cannot see it. */
+    /* Installed content whose rows are not committed yet (batched fills): the store cannot see it.
+     */
     int64_t inflight, inflight_unpinned;
 };
 

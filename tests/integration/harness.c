@@ -504,7 +504,8 @@ it_cache_temp_files(const struct it_daemon *d)
         if (len <= 0)
             continue;
         target[len] = '\0';
-        n += strstr(target, "/cache/content/") && strstr(target, "/#") && strstr(target, "(deleted)");
+        n += strstr(target, "/cache/content/") && strstr(target, "/#") &&
+             strstr(target, "(deleted)");
     }
     if (dp)
         closedir(dp);
