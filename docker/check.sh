@@ -232,6 +232,29 @@ else
     skip "linked libraries against runtime packages (needs the binary, dpkg and objdump)"
 fi
 
+if command -v dpkg >/dev/null && command -v pkg-config >/dev/null; then
+    # Every pkg-config module the CMake files require (outside the tests) must
+    # come from a package the build stage installs: a library added to the
+    # build without its -dev package in the image fails only in docker build.
+    missing=
+    mods=$(grep -ho 'pkg_check_modules([A-Z_]* REQUIRED IMPORTED_TARGET [a-z0-9]*' \
+        "$root/CMakeLists.txt" "$root"/engine/CMakeLists.txt "$root"/api/CMakeLists.txt \
+        "$root"/daemon/CMakeLists.txt 2>/dev/null | awk '{print $NF}' | grep -vx cmocka | sort -u)
+    mods=${mods//$'\n'/ } # cmocka is for the tests, which the image does not build
+    for m in $mods; do
+        pc=$(pkg-config --path "$m" 2>/dev/null)
+        pkg=$([[ -n $pc ]] && dpkg -S "$pc" 2>/dev/null | awk -F: 'NR == 1 {print $1}')
+        if [[ -z $pkg ]]; then
+            missing+=" $m(no package here)"
+        elif ! grep -qw -- "$pkg" <<<"$build_pkgs"; then
+            missing+=" $m($pkg)"
+        fi
+    done
+    check "build packages provide every pkg-config module CMake requires ($mods)${missing:+, missing:$missing}" test -z "$missing"
+else
+    skip "pkg-config modules against build packages (needs dpkg and pkg-config)"
+fi
+
 # ---------------------------------------------------------------- 4. entrypoint simulation
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test: unit and integration tests (ctest) in a normal
 # build and again under AddressSanitizer + UndefinedBehaviorSanitizer, the
-# OpenAPI contract check, and the dashboard in headless Chromium.
+# OpenAPI contract check, the dashboard in headless Chromium, and the
+# container files as far as a machine without a Docker engine can check them.
 # The last line is "N passed, M failed" over all suites.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -29,6 +30,8 @@ if [ $rc -eq 0 ]; then
     bash tests/browser/run.sh build/daemon/offlinefilesd; record "dashboard (chromium)" $?
   fi
 fi
+
+bash docker/check.sh; record "container files" $?
 
 build build-asan -DOF_SANITIZE=ON; rc=$?
 record "build (asan+ubsan)" $rc
