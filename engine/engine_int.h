@@ -314,6 +314,20 @@ int engine_op_commit(struct op *op, int online, struct of_error *reterr);
  * transaction may go on; on any other error the caller must roll back.
  */
 int engine_op_commit_in(struct op *op, int online, struct of_error *reterr);
+/* One row to commit together with others (engine_ops_commit). */
+struct op_commit {
+    struct op *op;
+    int online;
+    int rc;               /* out: 0 or a negative OF_E code */
+    struct of_error *err; /* out: the detail when rc < 0 */
+};
+/*
+ * Commit the rows of v[0..n) in one transaction: a row changed offline
+ * meanwhile gets OF_E(CONFLICT) and is left out, the rest commit. If the
+ * transaction fails as a whole, each row is committed on its own, so every
+ * rc says what became of that row. Call outside any transaction.
+ */
+void engine_ops_commit(struct of_engine *eng, struct op_commit *const *v, size_t n);
 /*
  * engine_op_commit, committed together with the rows other threads commit
  * at the same time (one transaction, one disk sync). Returns once this row

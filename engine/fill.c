@@ -25,10 +25,9 @@
 #define FILL_BATCH_NS ((int64_t)500 * 1000 * 1000)
 
 struct pending {
-    struct op *op;
+    struct op_commit c; /* c.err points at err once the batch settles */
     int64_t size;
     char name[OF_CONTENT_NAME_MAX];
-    int rc;
     struct of_error err;
 };
 
@@ -61,51 +60,37 @@ engine_fill_batch_new(struct of_engine *eng, fill_done_fn done, void *ctx)
     return b;
 }
 
-/* Commit the rows of v (their content is durable): in one transaction, else one by one. */
-static void
-commit_all(struct of_engine *eng, struct pending *v, size_t n)
-{
-    int whole = of_store_begin(eng->store, NULL) == 0;
-    for (size_t i = 0; whole && i < n; i++) {
-        v[i].rc = engine_op_commit_in(v[i].op, 1, &v[i].err);
-        if (v[i].rc < 0 && v[i].rc != OF_E(CONFLICT)) {
-            of_store_rollback(eng->store);
-            whole = 0;
-        }
-    }
-    if (whole && of_store_commit(eng->store, NULL) < 0)
-        whole = 0;
-    /* Something failed that is not one file's conflict: find out which, file by file. */
-    for (size_t i = 0; !whole && i < n; i++)
-        v[i].rc = engine_op_commit(v[i].op, 1, &v[i].err);
-}
-
 /* Make v's content durable, commit the rows, report each file; frees the ops. */
 static void
 settle(struct fill_batch *b, struct pending *v, size_t n)
 {
     struct of_engine *eng = b->eng;
     struct of_error serr = {0};
+    struct op_commit *rows[FILL_BATCH_FILES];
+    for (size_t i = 0; i < n; i++) {
+        v[i].c.err = &v[i].err;
+        rows[i] = &v[i].c;
+    }
     if (of_content_sync(eng->content, &serr) == 0) {
-        commit_all(eng, v, n);
+        engine_ops_commit(eng, rows, n);
     } else {
         for (size_t i = 0; i < n; i++) {
-            v[i].rc = serr.code;
+            v[i].c.rc = serr.code;
             v[i].err = serr;
         }
     }
     for (size_t i = 0; i < n; i++) {
-        struct op *op = v[i].op;
+        struct op *op = v[i].c.op;
         engine_cache_inflight(eng, -v[i].size, 1);
-        if (v[i].rc < 0)
+        if (v[i].c.rc < 0)
             of_content_remove(eng->content, v[i].name);
         struct of_event ev;
         of_event_init(&ev, OF_EV_PrefetchFileEnd, op->item.path);
-        ev.result = v[i].rc;
+        ev.result = v[i].c.rc;
         engine_publish(eng, &ev);
-        if (v[i].rc == 0)
+        if (v[i].c.rc == 0)
             engine_publish_item(eng, OF_EV_ItemAvailableOffline, op->item.path, OF_ITEM_FILE);
-        b->done(b->ctx, op->item.path, v[i].rc, &v[i].err);
+        b->done(b->ctx, op->item.path, v[i].c.rc, &v[i].err);
         engine_op_end(op);
     }
 }
@@ -143,7 +128,8 @@ add(struct fill_batch *b, struct op *op, const char *name, int64_t size)
     pthread_mutex_lock(&b->lock);
     struct pending *p = &b->v[b->n++];
     memset(p, 0, sizeof(*p));
-    p->op = op;
+    p->c.op = op;
+    p->c.online = 1;
     p->size = size;
     memcpy(p->name, name, sizeof(p->name));
     b->bytes += size;

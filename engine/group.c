@@ -14,30 +14,47 @@
 #include "engine_int.h"
 
 struct group_entry {
-    struct op *op;
-    int online;
-    int rc;
+    struct op_commit c;
     int done;
-    struct of_error *err;
     struct group_entry *next;
 };
 
-/* Commit the rows of list in one transaction; if that fails as a whole, one by one. */
-static void
-commit_list(struct of_engine *eng, struct group_entry *list)
+void
+engine_ops_commit(struct of_engine *eng, struct op_commit *const *v, size_t n)
 {
     int whole = of_store_begin(eng->store, NULL) == 0;
-    for (struct group_entry *e = list; whole && e; e = e->next) {
-        e->rc = engine_op_commit_in(e->op, e->online, e->err);
-        if (e->rc < 0 && e->rc != OF_E(CONFLICT)) {
+    for (size_t i = 0; whole && i < n; i++) {
+        v[i]->rc = engine_op_commit_in(v[i]->op, v[i]->online, v[i]->err);
+        if (v[i]->rc < 0 && v[i]->rc != OF_E(CONFLICT)) {
             of_store_rollback(eng->store);
             whole = 0;
         }
     }
     if (whole && of_store_commit(eng->store, NULL) < 0)
         whole = 0;
-    for (struct group_entry *e = list; !whole && e; e = e->next)
-        e->rc = engine_op_commit(e->op, e->online, e->err);
+    /* Something failed that is not one row's conflict: find out which, row by row. */
+    for (size_t i = 0; !whole && i < n; i++)
+        v[i]->rc = engine_op_commit(v[i]->op, v[i]->online, v[i]->err);
+}
+
+/* Commit the rows of a group (the leader's list). */
+static void
+commit_list(struct of_engine *eng, struct group_entry *list)
+{
+    size_t n = 0;
+    for (struct group_entry *e = list; e; e = e->next)
+        n++;
+    struct op_commit **v = malloc(n * sizeof(*v));
+    if (!v) {
+        for (struct group_entry *e = list; e; e = e->next)
+            e->c.rc = engine_op_commit(e->c.op, e->c.online, e->c.err);
+        return;
+    }
+    n = 0;
+    for (struct group_entry *e = list; e; e = e->next)
+        v[n++] = &e->c;
+    engine_ops_commit(eng, v, n);
+    free(v);
 }
 
 int
@@ -46,7 +63,7 @@ engine_op_commit_grouped(struct op *op, int online, struct of_error *reterr)
     struct of_engine *eng = op->eng;
     struct commit_group *g = &eng->group;
     struct of_error scratch = {0};
-    struct group_entry me = {op, online, 0, 0, reterr ? reterr : &scratch, NULL};
+    struct group_entry me = {{op, online, 0, reterr ? reterr : &scratch}, 0, NULL};
     pthread_mutex_lock(&g->lock);
     me.next = g->queue;
     g->queue = &me;
@@ -70,5 +87,5 @@ engine_op_commit_grouped(struct op *op, int online, struct of_error *reterr)
         pthread_cond_broadcast(&g->cv);
     }
     pthread_mutex_unlock(&g->lock);
-    return me.rc;
+    return me.c.rc;
 }

@@ -166,7 +166,8 @@ test_a_batch_larger_than_one_flush_commits_every_file(void **state)
         snprintf(path, sizeof(path), "//srv/docs/f%03d.txt", i);
         engine_fill(b, path);
     }
-    assert_true(r.ok >= 256 && r.ok < FILES); /* the first batch settled on its own */
+    /* Batches settled on their own before the last flush (at 256 files, or sooner on time). */
+    assert_true(r.ok > 0);
     engine_fill_batch_free(b);
     assert_int_equal(r.ok, FILES);
     assert_int_equal(r.conflicts + r.other, 0);
