@@ -36,6 +36,8 @@ KEEPALIVE=${KEEPALIVE:-15} # the subscribers' ?ping= (the stream's keep-alive)
 NPROC=$(nproc)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build_dir=${BUILD_DIR:-${TMPDIR:-/tmp}/offlinefiles-build-release}
 
 die() {
@@ -77,17 +79,6 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/of-bench-events.XXXXXX")
 daemon_pid=
 
-stop() { # pid: TERM, wait up to 10 s, then KILL
-    local pid=$1 i
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local rc=$?

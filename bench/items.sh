@@ -28,6 +28,8 @@ NGINX_WORKERS=${NGINX_WORKERS:-$NPROC}
 ITEM_SIZE=${ITEM_SIZE:-4096} # bytes of the cached file; the item JSON does not depend on it
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build_dir=${BUILD_DIR:-${TMPDIR:-/tmp}/offlinefiles-build-release}
 
 die() {
@@ -74,17 +76,6 @@ chmod 0755 "$tmp"
 daemon_pid=
 nginx_pid=
 
-stop() { # pid: TERM, wait up to 10 s, then KILL
-    local pid=$1 i
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local rc=$?

@@ -42,6 +42,8 @@ POLL=${POLL:-0.05}                 # seconds between dirty-item polls
 NPROC=$(nproc)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 build_dir=${BUILD_DIR:-${TMPDIR:-/tmp}/offlinefiles-build-release}
 tree_files=$((DIRS * FILES_PER_DIR))
 
@@ -88,17 +90,6 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/of-bench-sync.XXXXXX")
 daemon_pid=
 
-stop() { # pid: TERM, wait up to 10 s, then KILL
-    local pid=$1 i
-    [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 100; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
 
 cleanup() {
     local rc=$?
@@ -124,19 +115,7 @@ daemon_die() {
 
 # ---------------------------------------------------------------- helpers
 
-secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.3f", b - a}'; }
-median() { sort -g | awk '{v[NR] = $1} END {if (NR % 2) printf "%.3f\n", v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
-json_str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$2" | head -n 1; } # field json (first match)
-json_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -n 1; }
 # A job's own duration (endedAt - startedAt) in seconds, from its JSON.
-job_secs() {
-    local s e
-    s=$(sed -n 's/.*"startedAt":"\([^"]*\)".*/\1/p' <<<"$1" | head -n 1)
-    e=$(sed -n 's/.*"endedAt":"\([^"]*\)".*/\1/p' <<<"$1" | head -n 1)
-    [[ -n $s && -n $e ]] || { echo "?"; return; }
-    awk -v a="$(date -d "$s" +%s.%N)" -v b="$(date -d "$e" +%s.%N)" 'BEGIN {printf "%.3f", b - a}'
-}
 
 # ---------------------------------------------------------------- trees
 
