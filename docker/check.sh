@@ -287,19 +287,39 @@ if [[ -n $bin ]]; then
     echo "b" >"$sim/shares/files/sub/b.txt"
     echo "# docs" >"$sim/shares/docs/README.md"
     spec="demo/files=$sim/shares/files:auto,demo/docs=$sim/shares/docs"
-    port=
-    for ((i = 0; i < 20; i++)); do
-        p=$((20000 + RANDOM % 40000))
-        if port_free "$p"; then port=$p; break; fi
-    done
-    export OFFLINEFILES_BIN=$bin OFFLINEFILES_LISTEN=127.0.0.1:$port OFFLINEFILES_DATA_DIR=$sim/data \
+    # Below the kernel's ephemeral range (32768 and up), where outgoing connections take ports.
+    pick_port() {
+        local p i
+        for ((i = 0; i < 50; i++)); do
+            p=$((20000 + RANDOM % 12000))
+            port_free "$p" && { echo "$p"; return 0; }
+        done
+        return 1
+    }
+    export OFFLINEFILES_BIN=$bin OFFLINEFILES_DATA_DIR=$sim/data \
         OFFLINEFILES_WEB_DIR=$ctx/web OFFLINEFILES_SHARES=$spec
     start_sim() {
         "$entrypoint" >>"$sim/daemon.log" 2>&1 &
         daemon_pid=$!
         wait_health "$port" "$daemon_pid"
     }
-    if start_sim; then
+    # The first start, on a free port; if another process takes it before the
+    # daemon binds, again on another, from an empty data dir and log.
+    start_first() {
+        local attempt
+        for ((attempt = 0; attempt < 5; attempt++)); do
+            port=$(pick_port) || return 1
+            export OFFLINEFILES_LISTEN=127.0.0.1:$port
+            rm -rf "$sim/data"
+            : >"$sim/daemon.log"
+            start_sim && return 0
+            grep -q "Address already in use" "$sim/daemon.log" || return 1
+            wait "$daemon_pid" 2>/dev/null || true
+            daemon_pid=
+        done
+        return 1
+    }
+    if start_first; then
         ok "entrypoint starts the daemon on 127.0.0.1:$port with the generated config"
         base=http://127.0.0.1:$port/api/v1
         check "the generated config is valid JSON with 2 shares" \
