@@ -58,6 +58,7 @@ PARALLEL=${PARALLEL:-8}                    # curl processes for the offline rewr
 PIN_TIMEOUT=${PIN_TIMEOUT:-900}            # seconds before a pin counts as hung
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-600}          # seconds before a sync-out counts as hung
 POLL=${POLL:-0.05}                         # seconds between dirty-item polls
+PERF=${PERF:-}                             # a dir: perf record the daemon during each sync-out there
 NPROC=$(nproc)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -184,6 +185,11 @@ free_port() {
 clk_tck=$(getconf CLK_TCK)
 cpu_secs() { awk -v hz="$clk_tck" '{sub(/.*\) /, ""); printf "%.2f", ($12 + $13) / hz}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 cpu_since() { awk -v a="$1" -v b="$(cpu_secs "$2")" 'BEGIN {printf "%.1f", b - a}'; } # cpu0 pid
+# CPU seconds of every live process in a process group (Apache runs in its own).
+group_cpu_secs() { # pgid
+    cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" -v hz="$clk_tck" \
+        '{sub(/.*\) /, ""); if ($3 == g) t += $12 + $13} END {printf "%.2f", t / hz}'
+}
 
 # ---------------------------------------------------------------- trees
 
@@ -238,7 +244,10 @@ gen_secs=$(secs_since "$t")
 
 # Its own config in the temp dir: event MPM with room for rclone's 16
 # transfers plus its checkers, unlimited keep-alive requests (as curl, rclone
-# and the daemon all reuse connections), sendfile, no access log.
+# and the daemon all reuse connections), sendfile, no access log. Its mutexes
+# are pthread ones: with "Mutex file:" (fcntl locks) concurrent conditional
+# PUTs at the start of a sync waited a full second each in Apache (seen in
+# its access log as 1,002 ms PUTs of 4 KiB, never with pthread).
 apache_config() { # port
     local a=$tmp/apache
     cat >"$a/apache2.conf" <<EOF
@@ -255,7 +264,7 @@ PidFile $a/httpd.pid
 ErrorLog $a/error.log
 LogLevel warn
 DefaultRuntimeDir $a/run
-Mutex file:$a/run default
+Mutex pthread default
 DavLockDB $a/lock/davlock
 StartServers 2
 ServerLimit 4
@@ -389,6 +398,17 @@ get_conf() { # tree dirs per > conf
 put_conf() { # srcdir > conf
     tree_paths "$SMALL_DIRS" "$SMALL_PER_DIR" | awk -v url="$dav/ref/small" -v src="$1" \
         '{printf "upload-file = \"%s/%s\"\nurl = \"%s/%s\"\noutput = \"/dev/null\"\n", src, $0, url, $0}'
+}
+# The same PUTs, each followed by a HEAD of the file: what a client that
+# learns every new version must send to a server whose PUT reply names none
+# (Apache's does not), as the daemon does.
+put_head_conf() { # srcdir > conf
+    tree_paths "$SMALL_DIRS" "$SMALL_PER_DIR" | awk -v url="$dav/ref/small" -v src="$1" '
+        {
+            w = "write-out = \"%{http_code}\\n\"\noutput = \"/dev/null\"\n"
+            if (NR > 1) print "next"
+            printf "upload-file = \"%s/%s\"\nurl = \"%s/%s\"\n%snext\nhead\nurl = \"%s/%s\"\n%s", src, $0, url, $0, w, url, $0, w
+        }'
 }
 get_conf small "$SMALL_DIRS" "$SMALL_PER_DIR" >"$tmp/get-small.conf"
 get_conf large 1 "$LARGE_FILES" >"$tmp/get-large.conf"
@@ -564,7 +584,7 @@ sync_json=$(<"$tmp/sync.json")
     daemon_die "the sync of //b/d answered $code: ${sync_json:0:600}"
 echo "sync of //b/d before sync-out: $(secs_since "$t0")s wall (job $(job_secs "$sync_json")s, itemsDone $(json_num itemsDone "$sync_json"))"
 
-out_secs=() put_rates=() cput_secs=()
+out_secs=() put_rates=() cput_secs=() cputh_secs=()
 for ((r = 1; r <= OUT_RUNS; r++)); do
     new=$tmp/new-$r
     gen_new "$new"
@@ -585,7 +605,12 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
 
     # From the PUT online (which starts the background sync) until no dirty item is left.
     settle
-    c0=$(cpu_secs "$daemon_pid")
+    c0=$(cpu_secs "$daemon_pid") a0=$(group_cpu_secs "$apache_pid")
+    perf_pid=
+    if [[ -n $PERF ]]; then
+        perf record -q -g -p "$daemon_pid" -o "$PERF/sync-out-$r.data" 2>/dev/null &
+        perf_pid=$!
+    fi
     t0=$EPOCHREALTIME
     connection online
     while :; do
@@ -598,26 +623,43 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     done
     secs=$(secs_since "$t0")
     out_cpu=$(cpu_since "$c0" "$daemon_pid")
+    out_apache=$(awk -v a="$a0" -v b="$(group_cpu_secs "$apache_pid")" 'BEGIN {printf "%.1f", b - a}')
+    [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
     out_secs+=("$secs")
     job=$(ccurl -f "$api/jobs?limit=1") || daemon_die "cannot read the jobs"
     diff -rq "$new" "$share_dir/small" >"$tmp/diff.out" 2>&1 ||
         daemon_die "after sync-out the server differs from the written files: $(head -n 3 "$tmp/diff.out")"
-    printf 'round %d  offline rewrite %8.3f s (%s files/s)   sync-out %8.3f s (%s files/s; job %s by %s, %ss, itemsDone %s, daemon CPU %ss)\n' \
+    printf 'round %d  offline rewrite %8.3f s (%s files/s)   sync-out %8.3f s (%s files/s; job %s by %s, %ss, itemsDone %s, CPU daemon %ss, Apache %ss)\n' \
         "$r" "$put_secs" "${put_rates[-1]}" "$secs" "$(per_s "$small_files" "$secs")" "$(json_str state "$job")" \
-        "$(json_str createdBy "$job")" "$(job_secs "$job")" "$(json_num itemsDone "$job")" "$out_cpu"
+        "$(json_str createdBy "$job")" "$(job_secs "$job")" "$(json_num itemsDone "$job")" "$out_cpu" "$out_apache"
 
     # The same files PUT by curl -Z to the reference collection (overwriting, as above).
     put_conf "$new" >"$tmp/cput.conf"
     settle
+    a0=$(group_cpu_secs "$apache_pid")
     t0=$EPOCHREALTIME
     run_bg curl -sS -Z --parallel-max "$TRANSFERS" -w '%{http_code}\n' -K "$tmp/cput.conf" \
         >"$tmp/cput.codes" 2>"$tmp/cput.err" || true
     cput_secs+=("$(secs_since "$t0")")
+    cput_apache=$(awk -v a="$a0" -v b="$(group_cpu_secs "$apache_pid")" 'BEGIN {printf "%.1f", b - a}')
     [[ $(grep -c '^20[14]$' "$tmp/cput.codes") == "$small_files" ]] ||
         die "curl -Z PUT: $(codes "$tmp/cput.codes"); $(head -c 300 "$tmp/cput.err")"
     diff -rq "$new" "$ref_dir/small" >"$tmp/diff.out" 2>&1 ||
         die "after curl -Z PUT the server differs from the written files: $(head -n 3 "$tmp/diff.out")"
-    printf 'round %d  curl -Z -T PUT  %8.3f s (%s files/s)\n' "$r" "${cput_secs[-1]}" "$(per_s "$small_files" "${cput_secs[-1]}")"
+    printf 'round %d  curl -Z -T PUT  %8.3f s (%s files/s; CPU Apache %ss)\n' "$r" "${cput_secs[-1]}" \
+        "$(per_s "$small_files" "${cput_secs[-1]}")" "$cput_apache"
+
+    # And PUT + HEAD pairs, the floor for a client that keeps each file's version.
+    put_head_conf "$new" >"$tmp/cputh.conf"
+    settle
+    t0=$EPOCHREALTIME
+    run_bg curl -sS -Z --parallel-max "$TRANSFERS" -K "$tmp/cputh.conf" \
+        >"$tmp/cputh.codes" 2>"$tmp/cputh.err" || true
+    cputh_secs+=("$(secs_since "$t0")")
+    [[ $(grep -c '^20[14]$' "$tmp/cputh.codes") == "$small_files" && $(grep -c '^200$' "$tmp/cputh.codes") == "$small_files" ]] ||
+        die "curl -Z PUT + HEAD: $(codes "$tmp/cputh.codes"); $(head -c 300 "$tmp/cputh.err")"
+    printf 'round %d  curl -Z PUT+HEAD %7.3f s (%s files/s)\n' "$r" "${cputh_secs[-1]}" \
+        "$(per_s "$small_files" "${cputh_secs[-1]}")"
     rm -rf "$new"
 done
 
@@ -632,6 +674,7 @@ one_med=$(printf '%s\n' "${one_curl[@]}" | median4)
 one_wall_med=$(printf '%s\n' "${one_wall[@]}" | median4)
 out_med=$(meds "${out_secs[@]}")
 cput_med=$(meds "${cput_secs[@]}")
+cputh_med=$(meds "${cputh_secs[@]}")
 
 # Ratios are of rates (ours / theirs): 1 is as fast, above 1 is faster.
 small_files_s=$(per_s "$small_files" "$pin_small_med")
@@ -645,6 +688,7 @@ r_large_wall=$(awk -v a="$large_bytes" -v s="$pin_large_med" -v b="$LARGE_SIZE" 
     'BEGIN {printf "%.2f", (s > 0 && t > 0 ? (a / s) / (b / t) : 0)}')
 r_large_cz=$(ratio "$cz_large_med" "$pin_large_med")
 r_out=$(ratio "$cput_med" "$out_med")
+r_out_head=$(ratio "$cputh_med" "$out_med")
 goal() { awk -v v="$1" -v lim="$2" 'BEGIN {print (v >= lim ? "met" : "NOT met")}'; }
 
 echo
@@ -670,11 +714,13 @@ printf 'median sync-out small       %8.3f s  (%s files/s, %s MiB/s)\n' "$out_med
     "$(mib_s "$small_bytes" "$out_med")"
 printf 'median curl -Z -T PUT small %8.3f s  (%s files/s, %s MiB/s)\n' "$cput_med" "$(per_s "$small_files" "$cput_med")" \
     "$(mib_s "$small_bytes" "$cput_med")"
+printf 'median curl -Z PUT+HEAD     %8.3f s  (%s files/s)\n' "$cputh_med" "$(per_s "$small_files" "$cputh_med")"
 echo "ratios are ours/theirs in files/s or MiB/s (1.00 = as fast):"
 echo "ratio pin small / curl -Z:        $r_small   (goal >= 0.80: $(goal "$r_small" 0.8))"
 echo "ratio pin large / curl one file:  $r_large   (goal >= 0.90: $(goal "$r_large" 0.9)); against curl's wall time $r_large_wall"
 echo "ratio pin large / curl -Z:        $r_large_cz"
 echo "ratio sync-out / curl -Z -T PUT:  $r_out   (goal >= 0.80: $(goal "$r_out" 0.8))"
+echo "ratio sync-out / curl -Z PUT+HEAD: $r_out_head"
 if ((RCLONE)); then
     echo "ratio pin small / rclone:         $(ratio "$rc_small_med" "$pin_small_med");   / rclone -t$RCLONE_TRANSFERS: $(ratio "$rc16_small_med" "$pin_small_med")"
     echo "ratio pin large / rclone:         $(ratio "$rc_large_med" "$pin_large_med");   / rclone -t$RCLONE_TRANSFERS: $(ratio "$rc16_large_med" "$pin_large_med")"
@@ -689,5 +735,5 @@ result="RESULT pin_small=$pin_small_med curlz_small=$cz_small_med pin/curlz_smal
 ((RCLONE)) && result+=" rclone_small=$rc_small_med rclone${RCLONE_TRANSFERS}_small=$rc16_small_med"
 result+=" pin_large=$pin_large_med pin_large_mib_s=$large_mib_s curl_one=$one_med curl_one_mib_s=$one_mib_s pin/curl_one=$r_large curlz_large=$cz_large_med"
 ((RCLONE)) && result+=" rclone_large=$rc_large_med rclone${RCLONE_TRANSFERS}_large=$rc16_large_med"
-result+=" syncout=$out_med curlz_put=$cput_med syncout/curlz_put=$r_out"
+result+=" syncout=$out_med curlz_put=$cput_med syncout/curlz_put=$r_out curlz_put_head=$cputh_med syncout/curlz_put_head=$r_out_head"
 echo "$result"

@@ -44,7 +44,7 @@ int
 engine_dirty_below(struct of_engine *eng, const char *path)
 {
     int dirty = 0;
-    of_store_item_scan(eng->store, path, 0, "", SIZE_MAX, find_dirty, &dirty, NULL, NULL);
+    of_store_dirty_scan(eng->store, path, "", 1, find_dirty, &dirty, NULL, NULL);
     return dirty;
 }
 

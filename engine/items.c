@@ -227,10 +227,15 @@ of_engine_items_query(struct of_engine *eng, const struct of_item_query *q,
             rc = of_error_set(reterr, OF_E(NOT_A_DIR), "'%s' is a file", q->under);
     }
     snprintf(qc->last, sizeof(qc->last), "%s", q->cursor ? q->cursor : "");
+    /* Asking for dirty items in a whole tree reads those alone (the sync and its pollers do). */
+    const uint64_t dirty = 1ull << OF_FLAG_DIRTY;
+    int dirty_only = q->depth == 0 && (q->mask & dirty) && (q->flags & dirty);
     /* Filters run here, so read in batches until a page is full or rows run out. */
     while (rc == 0 && more && !qc->full)
-        rc = of_store_item_scan(eng->store, q->under, q->depth, qc->last, 512, visit, qc, &more,
-                                reterr);
+        rc = dirty_only ? of_store_dirty_scan(eng->store, q->under, qc->last, 512, visit, qc, &more,
+                                              reterr)
+                        : of_store_item_scan(eng->store, q->under, q->depth, qc->last, 512, visit,
+                                             qc, &more, reterr);
     if (rc == 0)
         snprintf(ret_next, OF_PATH_MAX + 1, "%s", qc->full && more ? qc->last : "");
     free(qc);

@@ -95,6 +95,9 @@ static const char *const migrations[] = {
     "ALTER TABLE shares ADD COLUMN transfers INTEGER NOT NULL DEFAULT 4;"
     "ALTER TABLE shares ADD COLUMN offline_on_slow INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE shares ADD COLUMN slow_ms INTEGER NOT NULL DEFAULT 0;",
+
+    /* Offline changes are found without reading the clean rows around them. */
+    "CREATE INDEX items_dirty ON items(path) WHERE " STORE_DIRTY_SQL ";",
 };
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -150,6 +153,9 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_SCAN_ALL] = "SELECT " ITEM_COLS " FROM items WHERE path > ?1 ORDER BY path LIMIT ?2",
     [S_SCAN_DESC] = "SELECT " ITEM_COLS " FROM items WHERE path > ?1 AND path < ?2"
                     " ORDER BY path LIMIT ?3",
+    /* The same condition as the index's, so that SQLite can use it. */
+    [S_SCAN_DIRTY] = "SELECT " ITEM_COLS " FROM items WHERE " STORE_DIRTY_SQL
+                     " AND path > ?1 AND path < ?2 ORDER BY path LIMIT ?3",
     [S_SCAN_CHILD] = "SELECT " ITEM_COLS " FROM items WHERE parent_id = ?1 AND path > ?2"
                      " ORDER BY path LIMIT ?3",
     [S_SCAN_ROOTS] = "SELECT " ITEM_COLS " FROM items WHERE parent_id IS NULL AND path > ?1"

@@ -98,6 +98,14 @@ int of_store_item_child_count(struct of_store *st, int64_t id, int64_t *ret_coun
 int of_store_item_scan(struct of_store *st, const char *under, int depth, const char *after,
                        size_t max, int (*cb)(void *ctx, const struct of_item *item), void *ctx,
                        int *ret_more, struct of_error *reterr);
+/*
+ * of_store_dirty_scan - as of_store_item_scan of all descendants (depth 0),
+ * but only the items with offline changes (of_item_dirty), read through an
+ * index of those alone: the cost follows the dirty items, not the cache.
+ */
+int of_store_dirty_scan(struct of_store *st, const char *under, const char *after, size_t max,
+                        int (*cb)(void *ctx, const struct of_item *item), void *ctx, int *ret_more,
+                        struct of_error *reterr);
 
 /* One pin row. */
 struct of_pin_row {

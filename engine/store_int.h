@@ -28,6 +28,7 @@ enum stmt_id {
     S_ITEM_CHILDREN,
     S_SCAN_ALL,
     S_SCAN_DESC,
+    S_SCAN_DIRTY,
     S_SCAN_CHILD,
     S_SCAN_ROOTS,
     S_PINS_OF,
@@ -69,6 +70,9 @@ enum stmt_id {
 };
 
 #define STORE_READERS 4
+
+/* An item with offline changes (of_item_dirty), as SQL over the items table. */
+#define STORE_DIRTY_SQL "(created_offline OR deleted_offline OR mod_data OR mod_attrs OR mod_time)"
 
 /* One SQLite connection with its prepared statements; the mutex is recursive. */
 struct store_conn {

@@ -268,10 +268,41 @@ out_unlock:
     return rc;
 }
 
-int
-of_store_item_scan(struct of_store *st, const char *under, int depth, const char *after, size_t max,
-                   int (*cb)(void *ctx, const struct of_item *item), void *ctx, int *ret_more,
-                   struct of_error *reterr)
+/* Visit the rows of s (bound, LIMIT max + 1) with cb; the extra row sets *ret_more. */
+static int
+scan_rows(struct of_store *st, sqlite3_stmt *s, size_t max, struct of_item *it,
+          int (*cb)(void *ctx, const struct of_item *item), void *ctx, int *ret_more,
+          struct of_error *reterr)
+{
+    size_t n = 0;
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+        if (n++ == max) {
+            *ret_more = 1;
+            return 0;
+        }
+        row_item(s, it);
+        int r = cb(ctx, it);
+        if (r != 0) {
+            *ret_more = r > 0;
+            return r < 0 ? r : 0;
+        }
+    }
+    return step == SQLITE_DONE ? 0 : store_fail(st, reterr, "scan");
+}
+
+/* LIMIT -1 is SQLite's "no limit", for callers that pass SIZE_MAX. */
+static sqlite3_int64
+scan_limit(size_t max)
+{
+    return max >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)max + 1;
+}
+
+/* The scans below: dirty reads the descendants (depth 0) with offline changes only. */
+static int
+scan(struct of_store *st, int dirty, const char *under, int depth, const char *after, size_t max,
+     int (*cb)(void *ctx, const struct of_item *item), void *ctx, int *ret_more,
+     struct of_error *reterr)
 {
     char lo[OF_PATH_MAX + 2], hi[OF_PATH_MAX + 2];
     struct of_item *it = malloc(sizeof(*it));
@@ -287,8 +318,9 @@ of_store_item_scan(struct of_store *st, const char *under, int depth, const char
             goto out_unlock;
         parent = it->id;
     }
-    enum stmt_id id = !under[0] ? (depth == 1 ? S_SCAN_ROOTS : S_SCAN_ALL)
-                                : (depth == 1 ? S_SCAN_CHILD : S_SCAN_DESC);
+    enum stmt_id id = dirty       ? S_SCAN_DIRTY
+                      : !under[0] ? (depth == 1 ? S_SCAN_ROOTS : S_SCAN_ALL)
+                                  : (depth == 1 ? S_SCAN_CHILD : S_SCAN_DESC);
     s = store_stmt(st, id);
     if (!s) {
         rc = store_fail(st, reterr, "prepare");
@@ -297,7 +329,8 @@ of_store_item_scan(struct of_store *st, const char *under, int depth, const char
     int col = 1;
     if (id == S_SCAN_CHILD)
         sqlite3_bind_int64(s, col++, parent);
-    if (id == S_SCAN_DESC) {
+    if (id == S_SCAN_DESC || id == S_SCAN_DIRTY) {
+        /* Every path starts with "//": the bounds of "" (from "/" to "0") hold them all. */
         store_below_bounds(under, lo, hi, sizeof(lo));
         sqlite3_bind_text(s, col++, strcmp(after, lo) > 0 ? after : lo, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, col++, hi, -1, SQLITE_STATIC);
@@ -305,29 +338,8 @@ of_store_item_scan(struct of_store *st, const char *under, int depth, const char
         sqlite3_bind_text(s, col++, after, -1, SQLITE_STATIC);
     }
     /* One extra row tells the caller whether a next page exists. */
-    /* LIMIT -1 is SQLite's "no limit", for callers that pass SIZE_MAX. */
-    sqlite3_bind_int64(s, col, max >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)max + 1);
-    size_t n = 0;
-    int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-        if (n++ == max) {
-            more = 1;
-            break;
-        }
-        row_item(s, it);
-        int r = cb(ctx, it);
-        if (r < 0) {
-            rc = r;
-            goto out_done;
-        }
-        if (r > 0) {
-            more = 1;
-            goto out_done;
-        }
-    }
-    if (step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = store_fail(st, reterr, "scan");
-out_done:
+    sqlite3_bind_int64(s, col, scan_limit(max));
+    rc = scan_rows(st, s, max, it, cb, ctx, &more, reterr);
     store_done(s);
 out_unlock:
     store_unlock(st);
@@ -335,4 +347,20 @@ out_unlock:
     if (rc == 0 && ret_more)
         *ret_more = more;
     return rc;
+}
+
+int
+of_store_item_scan(struct of_store *st, const char *under, int depth, const char *after, size_t max,
+                   int (*cb)(void *ctx, const struct of_item *item), void *ctx, int *ret_more,
+                   struct of_error *reterr)
+{
+    return scan(st, 0, under, depth, after, max, cb, ctx, ret_more, reterr);
+}
+
+int
+of_store_dirty_scan(struct of_store *st, const char *under, const char *after, size_t max,
+                    int (*cb)(void *ctx, const struct of_item *item), void *ctx, int *ret_more,
+                    struct of_error *reterr)
+{
+    return scan(st, 1, under, 0, after, max, cb, ctx, ret_more, reterr);
 }

@@ -637,6 +637,65 @@ test_scan_pages_with_after_cursor_visit_every_item_once(void **state)
     }
 }
 
+/* Scan for dirty items as of_store_item_scan would, filtered by of_item_dirty. */
+static int
+dirty_only_cb(void *ctx, const struct of_item *it)
+{
+    return of_item_dirty(it) ? scan_cb(ctx, it) : 0;
+}
+
+static void
+test_dirty_scan_visits_exactly_the_dirty_items(void **state)
+{
+    struct fixture *f = *state;
+    add_scan_tree(f);
+    /* One item per kind of offline change; the rest stay clean. */
+    const char *const dirty[] = {"//s/sh/a-b", "//s/sh/a/b/c", "//s/sh/a/z", "//s/sh/b", "//t/x"};
+    for (size_t i = 0; i < 5; i++) {
+        struct of_item it;
+        assert_int_equal(of_store_item_get(f->st, dirty[i], &it, NULL), 0);
+        int *flag[] = {&it.created_offline, &it.deleted_offline, &it.mod_data, &it.mod_attrs,
+                       &it.mod_time};
+        *flag[i] = 1;
+        assert_int_equal(of_store_item_put(f->st, &it, NULL), 0);
+    }
+    struct scan_out all = {0};
+    assert_int_equal(of_store_dirty_scan(f->st, "", "", 100, scan_cb, &all, NULL, NULL), 0);
+    assert_string_equal(all.paths, "//s/sh/a-b //s/sh/a/b/c //s/sh/a/z //s/sh/b //t/x");
+    /* Under every path, after every cursor, in pages of every size: the filtered full scan. */
+    for (size_t u = 0; u < sizeof(scan_tree) / sizeof(scan_tree[0]) + 1; u++) {
+        const char *under = u ? scan_tree[u - 1] : "";
+        for (size_t a = 0; a < sizeof(scan_tree) / sizeof(scan_tree[0]) + 1; a++) {
+            const char *after = a ? scan_tree[a - 1] : "";
+            struct scan_out want = {0}, got = {0};
+            assert_int_equal(
+                of_store_item_scan(f->st, under, 0, after, 1000, dirty_only_cb, &want, NULL, NULL),
+                0);
+            int more = -1;
+            assert_int_equal(
+                of_store_dirty_scan(f->st, under, after, 1000, scan_cb, &got, &more, NULL), 0);
+            if (strcmp(got.paths, want.paths) != 0 || more != 0)
+                fail_msg("under '%s' after '%s': got '%s' (more %d), want '%s'", under, after,
+                         got.paths, more, want.paths);
+            if (!want.calls)
+                continue;
+            struct scan_out first = {0};
+            assert_int_equal(
+                of_store_dirty_scan(f->st, under, after, 1, scan_cb, &first, &more, NULL), 0);
+            assert_int_equal(first.calls, 1);
+            assert_int_equal(more, want.calls > 1);
+        }
+    }
+    /* Clean again, an item leaves the dirty scan. */
+    struct of_item it;
+    assert_int_equal(of_store_item_get(f->st, "//t/x", &it, NULL), 0);
+    it.mod_time = 0;
+    assert_int_equal(of_store_item_put(f->st, &it, NULL), 0);
+    struct scan_out t = {0};
+    assert_int_equal(of_store_dirty_scan(f->st, "//t", "", 100, scan_cb, &t, NULL, NULL), 0);
+    assert_string_equal(t.paths, "");
+}
+
 static void
 test_scan_with_an_unbounded_max_visits_everything(void **state)
 {
@@ -1107,6 +1166,7 @@ main(void)
         T(test_content_names_lists_every_referenced_name),
         T(test_scan_visits_the_right_items_in_path_order),
         T(test_scan_pages_with_after_cursor_visit_every_item_once),
+        T(test_dirty_scan_visits_exactly_the_dirty_items),
         T(test_scan_stops_when_the_callback_says_so),
         T(test_scan_returns_the_callbacks_error),
         T(test_scan_of_children_under_unknown_path_is_not_found),
