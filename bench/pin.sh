@@ -16,9 +16,12 @@
 # (POST /api/v1/cache/delete), so every pin lists the tree, records its items
 # and fetches every file again; the copies are removed untimed. The page
 # cache cannot be dropped without root, so both sides read warm sources.
-# The daemon fsyncs every file it caches; cp flushes nothing, so a crash-safe
+# The daemon makes every file it caches durable before its row commits; cp
+# flushes nothing. Two reference lines show what durability costs here: each
+# round also times `cp -r` followed by one `sync -f` of the filesystem (the
+# least a copy that is on disk when reported done can cost), and a crash-safe
 # copy (temp file, fsync, rename, fsync of the directory, one file at a time)
-# of each tree is timed once as a reference line.
+# of each tree is timed once.
 #
 #   bench/pin.sh
 #   RUNS=5 bench/pin.sh
@@ -269,10 +272,23 @@ echo
 
 
 
+# cp -r, then one flush of the filesystem (sync -f): the least any copy that
+# is on disk when it is reported done can cost, with every flush in one batch.
+cp_sync() { # tree
+    settle
+    local t=$EPOCHREALTIME
+    cp -r "$tmp/share/$1" "$tmp/cps-$1"
+    sync -f "$tmp/cps-$1"
+    cps_secs=$(secs_since "$t")
+    rm -rf "$tmp/cps-$1"
+}
+
 pin_small=()
 cp_small=()
+cps_small=()
 pin_large=()
 cp_large=()
+cps_large=()
 for ((r = 1; r <= RUNS; r++)); do
     settle
     run_pin small "$small_files" "$small_bytes"
@@ -287,6 +303,9 @@ for ((r = 1; r <= RUNS; r++)); do
     cp_small+=("$(secs_since "$t")")
     printf 'run %d  cp small  %8.3f s  (%s files/s)\n' "$r" "${cp_small[-1]}" "$(per_s "$small_files" "${cp_small[-1]}")"
     rm -rf "$tmp/cp-small"
+    cp_sync small
+    cps_small+=("$cps_secs")
+    printf 'run %d  cp+sync small %8.3f s  (%s files/s)\n' "$r" "$cps_secs" "$(per_s "$small_files" "$cps_secs")"
 
     settle
     run_pin large "$LARGE_FILES" "$large_bytes"
@@ -301,6 +320,9 @@ for ((r = 1; r <= RUNS; r++)); do
     cp_large+=("$(secs_since "$t")")
     printf 'run %d  cp large  %8.3f s  (%s MiB/s)\n' "$r" "${cp_large[-1]}" "$(mib_s "$large_bytes" "${cp_large[-1]}")"
     rm -rf "$tmp/cp-large"
+    cp_sync large
+    cps_large+=("$cps_secs")
+    printf 'run %d  cp+sync large %8.3f s  (%s MiB/s)\n' "$r" "$cps_secs" "$(mib_s "$large_bytes" "$cps_secs")"
 done
 
 # The crash-safe copy, once per tree, as a reference line.
@@ -318,6 +340,10 @@ pin_small_med=$(printf '%s\n' "${pin_small[@]}" | median)
 cp_small_med=$(printf '%s\n' "${cp_small[@]}" | median)
 pin_large_med=$(printf '%s\n' "${pin_large[@]}" | median)
 cp_large_med=$(printf '%s\n' "${cp_large[@]}" | median)
+cps_small_med=$(printf '%s\n' "${cps_small[@]}" | median)
+cps_large_med=$(printf '%s\n' "${cps_large[@]}" | median)
+r_small_cps=$(ratio "$pin_small_med" "$cps_small_med")
+r_large_cps=$(ratio "$pin_large_med" "$cps_large_med")
 r_small=$(ratio "$pin_small_med" "$cp_small_med")
 r_large=$(ratio "$pin_large_med" "$cp_large_med")
 r_small_fsync=$(ratio "$pin_small_med" "$fsync_small")
@@ -326,15 +352,19 @@ goal() { awk -v v="$1" -v lim="$2" 'BEGIN {print (v <= lim ? "met" : "NOT met")}
 echo
 printf 'median pin small        %8.3f s  (%s files/s)\n' "$pin_small_med" "$(per_s "$small_files" "$pin_small_med")"
 printf 'median cp -r small      %8.3f s  (%s files/s)\n' "$cp_small_med" "$(per_s "$small_files" "$cp_small_med")"
+printf 'median cp -r + sync -f small %4.3f s  (%s files/s)\n' "$cps_small_med" "$(per_s "$small_files" "$cps_small_med")"
 printf 'copy with fsync small   %8.3f s  (%s files/s, one run)\n' "$fsync_small" "$(per_s "$small_files" "$fsync_small")"
 printf 'median pin large        %8.3f s  (%s MiB/s)\n' "$pin_large_med" "$(mib_s "$large_bytes" "$pin_large_med")"
 printf 'median cp -r large      %8.3f s  (%s MiB/s)\n' "$cp_large_med" "$(mib_s "$large_bytes" "$cp_large_med")"
+printf 'median cp -r + sync -f large %4.3f s  (%s MiB/s)\n' "$cps_large_med" "$(mib_s "$large_bytes" "$cps_large_med")"
 printf 'copy with fsync large   %8.3f s  (%s MiB/s, one run)\n' "$fsync_large" "$(mib_s "$large_bytes" "$fsync_large")"
 echo "ratio pin/cp small: $r_small   (goal <= 2: $(goal "$r_small" 2))"
 echo "ratio pin/cp large: $r_large   (goal <= 1.2: $(goal "$r_large" 1.2))"
 echo "ratio pin/copy-with-fsync small: $r_small_fsync"
 echo "ratio pin/copy-with-fsync large: $r_large_fsync"
+echo "ratio pin/(cp -r + sync -f) small: $r_small_cps"
+echo "ratio pin/(cp -r + sync -f) large: $r_large_cps"
 echo
 echo "reproduce: ${OFFLINEFILESD:+OFFLINEFILESD=$OFFLINEFILESD }RUNS=$RUNS SMALL_DIRS=$SMALL_DIRS SMALL_PER_DIR=$SMALL_PER_DIR SMALL_SIZE=$SMALL_SIZE LARGE_FILES=$LARGE_FILES LARGE_SIZE=$LARGE_SIZE bench/pin.sh"
 echo "commands: POST /api/v1/pins {\"paths\":[\"//bench/t/TREE\"],\"deep\":true,\"wait\":true} (manual share); cp -r TREE COPY"
-echo "RESULT pin_small=$pin_small_med cp_small=$cp_small_med pin/cp_small=$r_small fsync_small=$fsync_small pin/fsync_small=$r_small_fsync pin_large=$pin_large_med cp_large=$cp_large_med pin/cp_large=$r_large fsync_large=$fsync_large pin/fsync_large=$r_large_fsync"
+echo "RESULT pin_small=$pin_small_med cp_small=$cp_small_med pin/cp_small=$r_small fsync_small=$fsync_small pin/fsync_small=$r_small_fsync pin_large=$pin_large_med cp_large=$cp_large_med pin/cp_large=$r_large fsync_large=$fsync_large pin/fsync_large=$r_large_fsync cps_small=$cps_small_med pin/cps_small=$r_small_cps cps_large=$cps_large_med pin/cps_large=$r_large_cps"
