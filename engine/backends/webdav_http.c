@@ -31,6 +31,8 @@
 /* Hand-off buffers: sized to the reply within these bounds. */
 #define HANDOFF_MIN ((size_t)16 * 1024)
 #define HANDOFF_MAX ((size_t)512 * 1024)
+/* A request this slow gets curl's timings in the debug log. */
+#define SLOW_REQUEST_MS 250
 /* A GET into a sink reads this much per socket read (curl's default is 16 KiB). */
 #define SINK_RECV_BUFFER 256L * 1024
 
@@ -582,9 +584,25 @@ webdav_run(struct webdav *w, struct xfer *x, const char *what, const char *rel)
         curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, SINK_RECV_BUFFER);
     }
     perform(w, x);
+    int64_t ms = mono_ms() - t0;
     of_log_debug("webdav: %s '%s': %s, HTTP %ld, %" PRId64 " ms", what, webdav_shown(rel),
-                 x->result == CURLE_OK ? "done" : curl_easy_strerror(x->result), x->status,
-                 mono_ms() - t0);
+                 x->result == CURLE_OK ? "done" : curl_easy_strerror(x->result), x->status, ms);
+    /* Where a slow request spent its time: connecting, sending, or waiting for the answer. */
+    if (ms >= SLOW_REQUEST_MS) {
+        curl_off_t conn = 0, pre = 0, first = 0, total = 0;
+        long reused = 0;
+        curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &conn);
+        curl_easy_getinfo(x->easy, CURLINFO_PRETRANSFER_TIME_T, &pre);
+        curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &first);
+        curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total);
+        curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &reused);
+        of_log_debug("webdav: %s '%s' took %" PRId64 " ms: connected at %" CURL_FORMAT_CURL_OFF_T
+                     " us (%s connection), request sent at %" CURL_FORMAT_CURL_OFF_T
+                     " us, first reply byte at %" CURL_FORMAT_CURL_OFF_T
+                     " us, done at %" CURL_FORMAT_CURL_OFF_T " us",
+                     what, webdav_shown(rel), ms, conn, reused ? "new" : "reused", pre, first,
+                     total);
+    }
 }
 
 /* A transfer that got no complete answer. */
