@@ -17,7 +17,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,21 +25,13 @@
 #include <unistd.h>
 
 #include "content.h"
+#include "test_util.h"
 #include "log.h"
 
 struct fixture {
     char dir[64];
     struct of_content *cs;
 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int
 setup(void **state)
@@ -71,7 +62,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
     of_content_free(f->cs);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    ut_rm_rf(f->dir);
     free(f);
     return 0;
 }

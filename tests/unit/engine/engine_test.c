@@ -15,7 +15,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include "engine.h"
 #include "log.h"
 #include "store.h"
+#include "test_util.h"
 
 #define SHA_ABC "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 #define SHA_HELLO "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
@@ -39,15 +39,6 @@ struct fixture {
     char root[128]; /* the share's directory */
     struct of_engine *eng;
 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void
 add_share(struct fixture *f, const char *share, const char *dir, enum of_caching_mode mode)
@@ -86,7 +77,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
     of_engine_free(f->eng);
-    nftw(f->base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ut_rm_rf(f->base);
     free(f);
     return 0;
 }

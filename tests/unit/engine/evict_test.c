@@ -17,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 #include "engine.h"
 #include "log.h"
 #include "store.h"
+#include "test_util.h"
 
 #define USER "alice"
 #define OTHER "bob"
@@ -41,15 +41,6 @@ struct fixture {
     char root[128]; /* the share's directory */
     struct of_engine *eng;
 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static void
 sleep_ms(long ms)
@@ -100,7 +91,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
     of_engine_free(f->eng);
-    nftw(f->base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ut_rm_rf(f->base);
     free(f);
     return 0;
 }

@@ -15,7 +15,6 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "engine_int.h"
+#include "test_util.h"
 #include "log.h"
 
 #define USER "alice"
@@ -39,15 +39,6 @@ struct results {
     int ok, conflicts, other;
     char last_conflict[OF_PATH_MAX + 1];
 };
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
 
 static int
 setup(void **state)
@@ -77,7 +68,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
     of_engine_free(f->eng);
-    nftw(f->base, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    ut_rm_rf(f->base);
     free(f);
     return 0;
 }

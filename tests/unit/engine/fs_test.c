@@ -15,7 +15,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <linux/openat2.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "test_util.h"
 
 struct fixture {
     char base[64];    /* mkdtemp'ed; holds the two below */
@@ -60,21 +60,6 @@ buf_write(void *ctx, const void *p, size_t n)
     b->len += n;
     b->data[b->len] = '\0';
     return 0;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void
-rm_rf(const char *path)
-{
-    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void
@@ -244,7 +229,7 @@ teardown(void **state)
     struct fixture *f = *state;
     assert_int_equal(open_fds(), f->fds);
     of_backend_free(f->be);
-    rm_rf(f->base);
+    ut_rm_rf(f->base);
     free(f);
     return 0;
 }
@@ -878,7 +863,7 @@ test_probe_of_a_root_that_is_a_file_is_unavailable(void **state)
 {
     struct fixture *f = *state;
     struct of_error err = {0};
-    rm_rf(f->root);
+    ut_rm_rf(f->root);
     FILE *fp = fopen(f->root, "w");
     assert_non_null(fp);
     fclose(fp);
@@ -898,7 +883,7 @@ test_every_op_on_a_removed_root_is_unavailable(void **state)
     struct buf b = {0};
     struct of_error err = {0};
     put_file(f, "f", "x");
-    rm_rf(f->root);
+    ut_rm_rf(f->root);
     const struct of_backend_ops *o = f->be->ops;
     assert_int_equal(stat_of(f, "f", &st), OF_E(UNAVAILABLE));
     assert_int_equal(stat_of(f, "", &st), OF_E(UNAVAILABLE));

@@ -7,22 +7,13 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "store_fixture.h"
-
-static int
-rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+#include "test_util.h"
 
 int
 setup(void **state)
@@ -43,7 +34,7 @@ teardown(void **state)
 {
     struct fixture *f = *state;
     of_store_free(f->st);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    ut_rm_rf(f->dir);
     free(f);
     return 0;
 }
