@@ -329,11 +329,8 @@ store_exec_id(struct of_store *st, enum stmt_id id, int64_t value, struct of_err
 {
     store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, id);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, id, rc, reterr);
     sqlite3_bind_int64(s, 1, value);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store_fail(st, reterr, "delete");
@@ -349,11 +346,8 @@ store_query_int(struct of_store *st, enum stmt_id id, int64_t value, int64_t *re
 {
     store_rlock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, id);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, id, rc, reterr);
     if (sqlite3_bind_parameter_count(s) > 0)
         sqlite3_bind_int64(s, 1, value);
     if (sqlite3_step(s) == SQLITE_ROW)

@@ -71,6 +71,23 @@ enum stmt_id {
 
 #define STORE_READERS 4
 
+/* s = the statement id, or rc = a store error and goto out_unlock (a label every caller has). */
+#define STORE_PREPARE(st, s, id, rc, reterr)                                                       \
+    do {                                                                                           \
+        (s) = store_stmt((st), (id));                                                              \
+        if (!(s)) {                                                                                \
+            (rc) = store_fail((st), (reterr), "prepare");                                          \
+            goto out_unlock;                                                                       \
+        }                                                                                          \
+    } while (0)
+
+/* A LIMIT for at most max rows: SQLite's -1, "no limit", for callers that pass SIZE_MAX. */
+static inline sqlite3_int64
+store_limit(size_t max)
+{
+    return max >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)max;
+}
+
 /* An item with offline changes (of_item_dirty), as SQL over the items table. */
 #define STORE_DIRTY_SQL "(created_offline OR deleted_offline OR mod_data OR mod_attrs OR mod_time)"
 

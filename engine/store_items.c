@@ -89,11 +89,8 @@ item_get(struct of_store *st, enum stmt_id id, const char *path, int64_t rowid,
 {
     store_rlock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, id);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, id, rc, reterr);
     if (path)
         sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
     else
@@ -131,11 +128,8 @@ of_store_item_put(struct of_store *st, struct of_item *item, struct of_error *re
 {
     store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, item->id ? S_ITEM_UPDATE : S_ITEM_INSERT);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, item->id ? S_ITEM_UPDATE : S_ITEM_INSERT, rc, reterr);
     bind_item(s, item);
     if (item->id)
         sqlite3_bind_int64(s, 1, item->id);
@@ -164,11 +158,8 @@ of_store_item_move(struct of_store *st, int64_t id, const char *from, const char
 {
     int rc = 0;
     store_lock(st);
-    sqlite3_stmt *s = store_stmt(st, S_ITEM_MOVE_BELOW);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_ITEM_MOVE_BELOW, rc, reterr);
     /* Children first: their new paths are free because the new root path is. */
     sqlite3_bind_text(s, 1, from, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, to, -1, SQLITE_STATIC);
@@ -194,11 +185,8 @@ of_store_item_touch(struct of_store *st, int64_t id, int64_t when_ns, struct of_
 {
     store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_ITEM_TOUCH);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_ITEM_TOUCH, rc, reterr);
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, when_ns);
     if (sqlite3_step(s) != SQLITE_DONE)
@@ -216,59 +204,7 @@ of_store_item_child_count(struct of_store *st, int64_t id, int64_t *ret_count,
     return store_query_int(st, S_ITEM_CHILDREN, id, ret_count, reterr);
 }
 
-int
-of_store_evictable(struct of_store *st, size_t max,
-                   int (*cb)(void *ctx, const struct of_item *item), void *ctx,
-                   struct of_error *reterr)
-{
-    struct of_item *it = malloc(sizeof(*it));
-    if (!it)
-        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
-    int rc = 0;
-    store_rlock(st);
-    sqlite3_stmt *s = store_stmt(st, S_EVICTABLE);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    sqlite3_bind_int64(s, 1, max >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)max);
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        row_item(s, it);
-        int r = cb(ctx, it);
-        if (r != 0) {
-            rc = r < 0 ? r : 0;
-            break;
-        }
-    }
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    free(it);
-    return rc;
-}
-
-int
-of_store_suspend_below(struct of_store *st, const char *path, int suspended,
-                       struct of_error *reterr)
-{
-    int rc = 0;
-    store_lock(st);
-    sqlite3_stmt *s = store_stmt(st, S_SUSPEND_BELOW);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
-    sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, suspended);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "suspend");
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    return rc;
-}
-
-/* Visit the rows of s (bound, LIMIT max + 1) with cb; the extra row sets *ret_more. */
+/* Visit the rows of s (bound with its LIMIT) with cb; a row past max, or a stop, sets *ret_more. */
 static int
 scan_rows(struct of_store *st, sqlite3_stmt *s, size_t max, struct of_item *it,
           int (*cb)(void *ctx, const struct of_item *item), void *ctx, int *ret_more,
@@ -291,11 +227,44 @@ scan_rows(struct of_store *st, sqlite3_stmt *s, size_t max, struct of_item *it,
     return step == SQLITE_DONE ? 0 : store_fail(st, reterr, "scan");
 }
 
-/* LIMIT -1 is SQLite's "no limit", for callers that pass SIZE_MAX. */
-static sqlite3_int64
-scan_limit(size_t max)
+int
+of_store_evictable(struct of_store *st, size_t max,
+                   int (*cb)(void *ctx, const struct of_item *item), void *ctx,
+                   struct of_error *reterr)
 {
-    return max >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)max + 1;
+    struct of_item *it = malloc(sizeof(*it));
+    if (!it)
+        return of_error_set(reterr, OF_E(NOMEM), "out of memory");
+    int rc = 0;
+    store_rlock(st);
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_EVICTABLE, rc, reterr);
+    int more = 0;
+    sqlite3_bind_int64(s, 1, store_limit(max));
+    rc = scan_rows(st, s, max, it, cb, ctx, &more, reterr);
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    free(it);
+    return rc;
+}
+
+int
+of_store_suspend_below(struct of_store *st, const char *path, int suspended,
+                       struct of_error *reterr)
+{
+    int rc = 0;
+    store_lock(st);
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_SUSPEND_BELOW, rc, reterr);
+    sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, suspended);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        rc = store_fail(st, reterr, "suspend");
+    store_done(s);
+out_unlock:
+    store_unlock(st);
+    return rc;
 }
 
 /* The scans below: dirty reads the descendants (depth 0) with offline changes only. */
@@ -321,11 +290,7 @@ scan(struct of_store *st, int dirty, const char *under, int depth, const char *a
     enum stmt_id id = dirty       ? S_SCAN_DIRTY
                       : !under[0] ? (depth == 1 ? S_SCAN_ROOTS : S_SCAN_ALL)
                                   : (depth == 1 ? S_SCAN_CHILD : S_SCAN_DESC);
-    s = store_stmt(st, id);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    STORE_PREPARE(st, s, id, rc, reterr);
     int col = 1;
     if (id == S_SCAN_CHILD)
         sqlite3_bind_int64(s, col++, parent);
@@ -338,7 +303,7 @@ scan(struct of_store *st, int dirty, const char *under, int depth, const char *a
         sqlite3_bind_text(s, col++, after, -1, SQLITE_STATIC);
     }
     /* One extra row tells the caller whether a next page exists. */
-    sqlite3_bind_int64(s, col, scan_limit(max));
+    sqlite3_bind_int64(s, col, store_limit(max < SIZE_MAX ? max + 1 : max));
     rc = scan_rows(st, s, max, it, cb, ctx, &more, reterr);
     store_done(s);
 out_unlock:

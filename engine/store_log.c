@@ -7,21 +7,6 @@
 #include "store_int.h"
 
 /* Prepare statement id on the connection this thread locked, or fail. */
-#define PREPARE(st, s, id, rc, reterr)                                                             \
-    do {                                                                                           \
-        (s) = store_stmt((st), (id));                                                              \
-        if (!(s)) {                                                                                \
-            (rc) = store_fail((st), (reterr), "prepare");                                          \
-            goto out_unlock;                                                                       \
-        }                                                                                          \
-    } while (0)
-
-static sqlite3_int64
-limit_of(size_t max)
-{
-    return max >= (size_t)INT64_MAX ? -1 : (sqlite3_int64)max;
-}
-
 /* ---- events ---- */
 
 static void
@@ -101,9 +86,9 @@ of_store_event_scan(struct of_store *st, int64_t after_id, size_t max,
     int rc = 0;
     sqlite3_stmt *s;
     store_rlock(st);
-    PREPARE(st, s, S_EVENT_SCAN, rc, reterr);
+    STORE_PREPARE(st, s, S_EVENT_SCAN, rc, reterr);
     sqlite3_bind_int64(s, 1, after_id);
-    sqlite3_bind_int64(s, 2, limit_of(max));
+    sqlite3_bind_int64(s, 2, store_limit(max));
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         row_event(s, ev);
         int r = cb(ctx, ev);
@@ -126,7 +111,7 @@ of_store_event_bounds(struct of_store *st, int64_t *ret_min, int64_t *ret_max,
     int rc = 0;
     sqlite3_stmt *s;
     store_rlock(st);
-    PREPARE(st, s, S_EVENT_BOUNDS, rc, reterr);
+    STORE_PREPARE(st, s, S_EVENT_BOUNDS, rc, reterr);
     if (sqlite3_step(s) == SQLITE_ROW) {
         *ret_min = sqlite3_column_int64(s, 0);
         *ret_max = sqlite3_column_int64(s, 1);
@@ -146,7 +131,7 @@ of_store_event_prune(struct of_store *st, int64_t keep_count, int64_t min_time_n
     int rc = 0;
     sqlite3_stmt *s;
     store_lock(st);
-    PREPARE(st, s, S_EVENT_PRUNE, rc, reterr);
+    STORE_PREPARE(st, s, S_EVENT_PRUNE, rc, reterr);
     sqlite3_bind_int64(s, 1, keep_count);
     sqlite3_bind_int64(s, 2, min_time_ns);
     if (sqlite3_step(s) != SQLITE_DONE)
@@ -183,7 +168,7 @@ of_store_job_put(struct of_store *st, struct of_job_rec *rec, struct of_error *r
     int rc = 0;
     sqlite3_stmt *s;
     store_lock(st);
-    PREPARE(st, s, rec->id ? S_JOB_UPDATE : S_JOB_INSERT, rc, reterr);
+    STORE_PREPARE(st, s, rec->id ? S_JOB_UPDATE : S_JOB_INSERT, rc, reterr);
     if (rec->id)
         sqlite3_bind_int64(s, 1, rec->id);
     sqlite3_bind_text(s, 2, rec->kind, -1, SQLITE_STATIC);
@@ -215,7 +200,7 @@ of_store_job_get(struct of_store *st, int64_t id, struct of_job_rec *ret_rec,
     int rc = 0;
     sqlite3_stmt *s;
     store_rlock(st);
-    PREPARE(st, s, S_JOB_GET, rc, reterr);
+    STORE_PREPARE(st, s, S_JOB_GET, rc, reterr);
     sqlite3_bind_int64(s, 1, id);
     int step = sqlite3_step(s);
     if (step == SQLITE_ROW)
@@ -239,9 +224,9 @@ of_store_job_scan(struct of_store *st, int64_t before_id, size_t max,
     sqlite3_stmt *s;
     struct of_job_rec rec;
     store_rlock(st);
-    PREPARE(st, s, S_JOB_SCAN, rc, reterr);
+    STORE_PREPARE(st, s, S_JOB_SCAN, rc, reterr);
     sqlite3_bind_int64(s, 1, before_id > 0 ? before_id : INT64_MAX);
-    sqlite3_bind_int64(s, 2, limit_of(max));
+    sqlite3_bind_int64(s, 2, store_limit(max));
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         row_job(s, &rec);
         int r = cb(ctx, &rec);
@@ -262,7 +247,7 @@ of_store_job_interrupt_all(struct of_store *st, int64_t now_ns, struct of_error 
     int rc = 0;
     sqlite3_stmt *s;
     store_lock(st);
-    PREPARE(st, s, S_JOB_INTERRUPT, rc, reterr);
+    STORE_PREPARE(st, s, S_JOB_INTERRUPT, rc, reterr);
     sqlite3_bind_int64(s, 1, now_ns);
     if (sqlite3_step(s) != SQLITE_DONE)
         rc = store_fail(st, reterr, "job interrupt");
@@ -297,7 +282,7 @@ of_store_job_item_add(struct of_store *st, const struct of_job_item *item, struc
     int rc = 0;
     sqlite3_stmt *s;
     store_lock(st);
-    PREPARE(st, s, S_JOB_ITEM_ADD, rc, reterr);
+    STORE_PREPARE(st, s, S_JOB_ITEM_ADD, rc, reterr);
     sqlite3_bind_int64(s, 1, item->job_id);
     sqlite3_bind_int64(s, 2, item->seq);
     sqlite3_bind_text(s, 3, item->path, -1, SQLITE_STATIC);
@@ -330,10 +315,10 @@ of_store_job_item_scan(struct of_store *st, int64_t job_id, int64_t after, size_
     int rc = 0;
     sqlite3_stmt *s;
     store_rlock(st);
-    PREPARE(st, s, S_JOB_ITEM_SCAN, rc, reterr);
+    STORE_PREPARE(st, s, S_JOB_ITEM_SCAN, rc, reterr);
     sqlite3_bind_int64(s, 1, job_id);
     sqlite3_bind_int64(s, 2, after);
-    sqlite3_bind_int64(s, 3, limit_of(max));
+    sqlite3_bind_int64(s, 3, store_limit(max));
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         it->job_id = sqlite3_column_int64(s, 0);
         it->seq = sqlite3_column_int64(s, 1);
@@ -386,7 +371,7 @@ conflict_one(struct of_store *st, enum stmt_id id, const char *path, int64_t row
     int rc = 0;
     sqlite3_stmt *s;
     store_rlock(st);
-    PREPARE(st, s, id, rc, reterr);
+    STORE_PREPARE(st, s, id, rc, reterr);
     if (path)
         sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
     else
@@ -481,7 +466,7 @@ of_store_conflict_scan(struct of_store *st, const char *under,
     int rc = 0;
     sqlite3_stmt *s;
     store_rlock(st);
-    PREPARE(st, s, S_CONFLICT_SCAN, rc, reterr);
+    STORE_PREPARE(st, s, S_CONFLICT_SCAN, rc, reterr);
     sqlite3_bind_text(s, 1, under, -1, SQLITE_STATIC);
     while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
         row_conflict(s, c);

@@ -14,11 +14,8 @@ of_store_pin_info(struct of_store *st, const struct of_item *item, const char *u
     struct of_pin_info pi = {0};
     int rc = 0;
     store_rlock(st);
-    sqlite3_stmt *s = store_stmt(st, S_PINS_OF);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_PINS_OF, rc, reterr);
     sqlite3_bind_int64(s, 1, item->id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         int scope = sqlite3_column_int(s, 0), inherit = sqlite3_column_int(s, 2);
@@ -44,11 +41,7 @@ of_store_pin_info(struct of_store *st, const struct of_item *item, const char *u
     if (!pi.pinned && of_item_is_container(item)) {
         char lo[OF_PATH_MAX + 2], hi[OF_PATH_MAX + 2];
         store_below_bounds(item->path, lo, hi, sizeof(lo));
-        s = store_stmt(st, S_PIN_BELOW);
-        if (!s) {
-            rc = store_fail(st, reterr, "prepare");
-            goto out_unlock;
-        }
+        STORE_PREPARE(st, s, S_PIN_BELOW, rc, reterr);
         sqlite3_bind_text(s, 1, lo, -1, SQLITE_STATIC);
         sqlite3_bind_text(s, 2, hi, -1, SQLITE_STATIC);
         pi.partly = sqlite3_step(s) == SQLITE_ROW;
@@ -66,11 +59,8 @@ of_store_pin_set(struct of_store *st, int64_t item_id, enum of_pin_scope scope, 
 {
     store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_PIN_SET);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_PIN_SET, rc, reterr);
     sqlite3_bind_int64(s, 1, item_id);
     sqlite3_bind_int(s, 2, (int)scope);
     sqlite3_bind_text(s, 3, user ? user : "", -1, SQLITE_STATIC);
@@ -91,11 +81,8 @@ of_store_pin_rows(struct of_store *st, int64_t item_id,
     int rc = 0;
     struct of_pin_row row;
     store_rlock(st);
-    sqlite3_stmt *s = store_stmt(st, S_PIN_ROWS);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_PIN_ROWS, rc, reterr);
     sqlite3_bind_int64(s, 1, item_id);
     while (sqlite3_step(s) == SQLITE_ROW) {
         row.scope = (enum of_pin_scope)sqlite3_column_int(s, 0);
@@ -115,11 +102,8 @@ of_store_pin_clear(struct of_store *st, int64_t item_id, enum of_pin_scope scope
 {
     int rc = 0;
     store_lock(st);
-    sqlite3_stmt *s = store_stmt(st, S_PIN_CLEAR);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_PIN_CLEAR, rc, reterr);
     sqlite3_bind_int64(s, 1, item_id);
     sqlite3_bind_int(s, 2, (int)scope);
     sqlite3_bind_text(s, 3, user ? user : "", -1, SQLITE_STATIC);
@@ -159,11 +143,8 @@ of_store_share_get(struct of_store *st, const char *server, const char *share,
 {
     store_rlock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_SHARE_GET);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_SHARE_GET, rc, reterr);
     sqlite3_bind_text(s, 1, server, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, share, -1, SQLITE_STATIC);
     int step = sqlite3_step(s);
@@ -187,11 +168,8 @@ of_store_share_list(struct of_store *st, struct of_share_rec **ret_recs, size_t 
     int rc = 0;
     size_t n = 0, cap = 0;
     struct of_share_rec *recs = NULL;
-    sqlite3_stmt *s = store_stmt(st, S_SHARE_LIST);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_SHARE_LIST, rc, reterr);
     while (sqlite3_step(s) == SQLITE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 8;
@@ -222,11 +200,8 @@ of_store_share_put(struct of_store *st, struct of_share_rec *rec, struct of_erro
 {
     store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, rec->id ? S_SHARE_UPDATE : S_SHARE_INSERT);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, rec->id ? S_SHARE_UPDATE : S_SHARE_INSERT, rc, reterr);
     if (rec->id)
         sqlite3_bind_int64(s, 1, rec->id);
     sqlite3_bind_text(s, 2, rec->server, -1, SQLITE_STATIC);
@@ -271,11 +246,8 @@ of_store_token_add(struct of_store *st, const char *user, const char *hash_hex, 
 {
     store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_TOKEN_ADD);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_TOKEN_ADD, rc, reterr);
     sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, hash_hex, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 3, admin);
@@ -293,11 +265,8 @@ of_store_token_find(struct of_store *st, const char *hash_hex, char *ret_user, s
 {
     store_rlock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_TOKEN_FIND);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_TOKEN_FIND, rc, reterr);
     sqlite3_bind_text(s, 1, hash_hex, -1, SQLITE_STATIC);
     int step = sqlite3_step(s);
     if (step == SQLITE_ROW) {
@@ -326,11 +295,8 @@ of_store_meta_get(struct of_store *st, const char *key, char *ret_value, size_t 
 {
     store_rlock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_META_GET);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_META_GET, rc, reterr);
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     int step = sqlite3_step(s);
     if (step == SQLITE_ROW)
@@ -350,11 +316,8 @@ of_store_meta_set(struct of_store *st, const char *key, const char *value, struc
 {
     store_lock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_META_SET);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_META_SET, rc, reterr);
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE)
@@ -371,11 +334,8 @@ of_store_content_names(struct of_store *st, void (*cb)(void *ctx, const char *na
 {
     store_rlock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_CONTENT_NAMES);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_CONTENT_NAMES, rc, reterr);
     while (sqlite3_step(s) == SQLITE_ROW)
         cb(ctx, (const char *)sqlite3_column_text(s, 0));
     store_done(s);
@@ -390,11 +350,8 @@ of_store_cache_usage(struct of_store *st, int64_t *ret_used, int64_t *ret_unpinn
 {
     store_rlock(st);
     int rc = 0;
-    sqlite3_stmt *s = store_stmt(st, S_USAGE);
-    if (!s) {
-        rc = store_fail(st, reterr, "prepare");
-        goto out_unlock;
-    }
+    sqlite3_stmt *s;
+    STORE_PREPARE(st, s, S_USAGE, rc, reterr);
     if (sqlite3_step(s) == SQLITE_ROW) {
         *ret_used = sqlite3_column_int64(s, 0);
         *ret_unpinned = sqlite3_column_int64(s, 1);
