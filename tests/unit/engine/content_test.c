@@ -81,38 +81,13 @@ count_entries(const char *dir)
     return n;
 }
 
-/* Entries of dir whose names start with "t-" (temp) or not (content); 0 if no dir. */
-static int
-count_kind(const char *dir, int temp)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int n = 0;
-    for (struct dirent *de; (de = readdir(d));)
-        n += de->d_name[0] != '.' && (strncmp(de->d_name, "t-", 2) == 0) == temp;
-    closedir(d);
-    return n;
-}
-
 /* Files across every DIR/content/xx/ directory: named temp files, or content. */
 static int
 bucket_files(const struct fixture *f, int temp)
 {
     char p[128];
     snprintf(p, sizeof(p), "%s/content", f->dir);
-    DIR *d = opendir(p);
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sub[PATH_MAX];
-        snprintf(sub, sizeof(sub), "%s/%s", p, de->d_name);
-        n += count_kind(sub, temp);
-    }
-    closedir(d);
-    return n;
+    return ut_bucket_files(p, temp);
 }
 
 /* Temp files: named ones in the buckets, and any in DIR/tmp (older versions kept them there). */

@@ -13,7 +13,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -43,15 +42,8 @@ struct fixture {
 static void
 add_share(struct fixture *f, const char *share, const char *dir, enum of_caching_mode mode)
 {
-    struct of_share_rec rec = {0};
-    snprintf(rec.server, sizeof(rec.server), "srv");
-    snprintf(rec.share, sizeof(rec.share), "%s", share);
-    snprintf(rec.remote, sizeof(rec.remote), "file://%s", dir);
-    rec.caching_mode = mode;
     struct of_share_view view;
-    struct of_error err = {0};
-    if (of_engine_share_add(f->eng, &rec, &view, &err) != 0)
-        fail_msg("share_add //srv/%s: %s", share, err.detail);
+    ut_share_add(f->eng, share, dir, mode, &view);
     assert_int_equal(view.conn.state, OF_CONN_ONLINE);
 }
 
@@ -60,13 +52,7 @@ setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    snprintf(f->base, sizeof(f->base), "/tmp/of-engine-test-XXXXXX");
-    assert_non_null(mkdtemp(f->base));
-    snprintf(f->data, sizeof(f->data), "%s/data", f->base);
-    snprintf(f->root, sizeof(f->root), "%s/share", f->base);
-    assert_int_equal(mkdir(f->root, 0755), 0);
-    struct of_engine_config cfg = {.data_dir = f->data};
-    assert_int_equal(of_engine_open(&cfg, &f->eng, NULL), 0);
+    UT_ENGINE_SETUP(f, "engine-test");
     add_share(f, "docs", f->root, OF_CACHING_AUTO);
     *state = f;
     return 0;
@@ -76,8 +62,7 @@ static int
 teardown(void **state)
 {
     struct fixture *f = *state;
-    of_engine_free(f->eng);
-    ut_rm_rf(f->base);
+    ut_engine_teardown(f->eng, f->base);
     free(f);
     return 0;
 }
@@ -104,10 +89,7 @@ put_host(const struct fixture *f, const char *rel, const char *data)
 {
     char p[PATH_MAX];
     host(f, rel, p, sizeof(p));
-    FILE *fp = fopen(p, "w");
-    assert_non_null(fp);
-    fputs(data, fp);
-    fclose(fp);
+    ut_write_file(p, data);
 }
 
 static void
@@ -152,28 +134,13 @@ host_exists(const struct fixture *f, const char *rel)
     return lstat(p, &sb) == 0;
 }
 
-/* Stored content files under DATA/cache/content/xx/. */
+/* Files under DATA/cache/content/xx/: content, and any named temp file left behind. */
 static int
 content_files(const struct fixture *f)
 {
     char p[256];
     snprintf(p, sizeof(p), "%s/cache/content", f->data);
-    DIR *d = opendir(p);
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sub[PATH_MAX];
-        snprintf(sub, sizeof(sub), "%s/%s", p, de->d_name);
-        DIR *s = opendir(sub);
-        assert_non_null(s);
-        for (struct dirent *e; (e = readdir(s));)
-            n += e->d_name[0] != '.';
-        closedir(s);
-    }
-    closedir(d);
-    return n;
+    return ut_bucket_files(p, 0) + ut_bucket_files(p, 1);
 }
 
 /* ---- the engine ---- */

@@ -55,21 +55,8 @@ setup_mode(void **state, enum of_caching_mode mode)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    snprintf(f->base, sizeof(f->base), "/tmp/of-evict-test-XXXXXX");
-    assert_non_null(mkdtemp(f->base));
-    snprintf(f->data, sizeof(f->data), "%s/data", f->base);
-    snprintf(f->root, sizeof(f->root), "%s/share", f->base);
-    assert_int_equal(mkdir(f->root, 0755), 0);
-    struct of_engine_config cfg = {.data_dir = f->data};
-    assert_int_equal(of_engine_open(&cfg, &f->eng, NULL), 0);
-    struct of_share_rec rec = {0};
-    snprintf(rec.server, sizeof(rec.server), "srv");
-    snprintf(rec.share, sizeof(rec.share), "docs");
-    snprintf(rec.remote, sizeof(rec.remote), "file://%s", f->root);
-    rec.caching_mode = mode;
-    struct of_error err = {0};
-    if (of_engine_share_add(f->eng, &rec, NULL, &err) != 0)
-        fail_msg("share_add: %s", err.detail);
+    UT_ENGINE_SETUP(f, "evict-test");
+    ut_share_add(f->eng, "docs", f->root, mode, NULL);
     *state = f;
     return 0;
 }
@@ -90,8 +77,7 @@ static int
 teardown(void **state)
 {
     struct fixture *f = *state;
-    of_engine_free(f->eng);
-    ut_rm_rf(f->base);
+    ut_engine_teardown(f->eng, f->base);
     free(f);
     return 0;
 }

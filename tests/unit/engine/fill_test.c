@@ -14,7 +14,6 @@
 
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,20 +44,8 @@ setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     assert_non_null(f);
-    snprintf(f->base, sizeof(f->base), "/tmp/of-fill-test-XXXXXX");
-    assert_non_null(mkdtemp(f->base));
-    snprintf(f->data, sizeof(f->data), "%s/data", f->base);
-    snprintf(f->root, sizeof(f->root), "%s/share", f->base);
-    assert_int_equal(mkdir(f->root, 0755), 0);
-    struct of_engine_config cfg = {.data_dir = f->data};
-    assert_int_equal(of_engine_open(&cfg, &f->eng, NULL), 0);
-    struct of_share_rec rec = {0};
-    snprintf(rec.server, sizeof(rec.server), "srv");
-    snprintf(rec.share, sizeof(rec.share), "docs");
-    snprintf(rec.remote, sizeof(rec.remote), "file://%s", f->root);
-    rec.caching_mode = OF_CACHING_MANUAL;
-    struct of_share_view view;
-    assert_int_equal(of_engine_share_add(f->eng, &rec, &view, NULL), 0);
+    UT_ENGINE_SETUP(f, "fill-test");
+    ut_share_add(f->eng, "docs", f->root, OF_CACHING_MANUAL, NULL);
     *state = f;
     return 0;
 }
@@ -67,8 +54,7 @@ static int
 teardown(void **state)
 {
     struct fixture *f = *state;
-    of_engine_free(f->eng);
-    ut_rm_rf(f->base);
+    ut_engine_teardown(f->eng, f->base);
     free(f);
     return 0;
 }
@@ -78,10 +64,7 @@ put_host(const struct fixture *f, const char *rel, const char *data)
 {
     char p[PATH_MAX];
     snprintf(p, sizeof(p), "%s/%s", f->root, rel);
-    FILE *fp = fopen(p, "w");
-    assert_non_null(fp);
-    fputs(data, fp);
-    fclose(fp);
+    ut_write_file(p, data);
 }
 
 static void
@@ -121,22 +104,7 @@ content_files(const struct fixture *f)
 {
     char dir[256];
     snprintf(dir, sizeof(dir), "%s/cache/content", f->data);
-    DIR *d = opendir(dir);
-    assert_non_null(d);
-    int n = 0;
-    for (struct dirent *de; (de = readdir(d));) {
-        if (de->d_name[0] == '.')
-            continue;
-        char sub[PATH_MAX];
-        snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name);
-        DIR *s = opendir(sub);
-        for (struct dirent *e; s && (e = readdir(s));)
-            n += e->d_name[0] != '.' && strncmp(e->d_name, "t-", 2) != 0;
-        if (s)
-            closedir(s);
-    }
-    closedir(d);
-    return n;
+    return ut_bucket_files(dir, 0);
 }
 
 static void

@@ -73,10 +73,7 @@ put_file(const struct fixture *f, const char *rel, const char *content)
 {
     char p[PATH_MAX];
     host(f, rel, p);
-    FILE *fp = fopen(p, "w");
-    assert_non_null(fp);
-    fputs(content, fp);
-    fclose(fp);
+    ut_write_file(p, content);
 }
 
 static void
@@ -212,10 +209,7 @@ setup(void **state)
     assert_int_equal(mkdir(f->outside, 0755), 0);
     char url[128], p[PATH_MAX];
     snprintf(p, sizeof(p), "%s/secret.txt", f->outside);
-    FILE *fp = fopen(p, "w");
-    assert_non_null(fp);
-    fputs("secret", fp);
-    fclose(fp);
+    ut_write_file(p, "secret");
     snprintf(url, sizeof(url), "file://%s", f->root);
     assert_int_equal(of_backend_open(url, &f->be, NULL), 0);
     f->fds = open_fds();
