@@ -299,7 +299,7 @@ deadline(struct timespec *ts, int64_t mono)
 static void *
 waker(void *arg)
 {
-    pthread_setname_np(pthread_self(), "of-sse"); /* in top -H, perf and gdb */
+    of_thread_name("of-sse");
     struct sse_hub *hub = arg;
     int64_t next_tick = mono_ns() + TICK_NS;
     pthread_mutex_lock(&hub->lock);

@@ -117,7 +117,7 @@ pass(struct of_engine *eng)
 static void *
 prober(void *arg)
 {
-    pthread_setname_np(pthread_self(), "of-probe"); /* in top -H, perf and gdb */
+    of_thread_name("of-probe");
     struct of_engine *eng = arg;
     struct conn_prober *p = &eng->prober;
     pthread_mutex_lock(&p->lock);

@@ -87,7 +87,7 @@ flush_locked(struct of_engine *eng)
 static void *
 flusher(void *arg)
 {
-    pthread_setname_np(pthread_self(), "of-events"); /* in top -H, perf and gdb */
+    of_thread_name("of-events");
     struct of_engine *eng = arg;
     struct event_bus *bus = &eng->bus;
     pthread_mutex_lock(&bus->lock);

@@ -166,7 +166,7 @@ run_one(struct of_engine *eng, struct job *j)
 static void *
 worker(void *arg)
 {
-    pthread_setname_np(pthread_self(), "of-job"); /* in top -H, perf and gdb */
+    of_thread_name("of-job");
     struct of_engine *eng = arg;
     struct job_runner *r = &eng->jobs;
     pthread_mutex_lock(&r->lock);

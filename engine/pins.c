@@ -127,7 +127,7 @@ fill_done(void *arg, const char *path, int rc, const struct of_error *err)
 static void *
 fill_worker(void *arg)
 {
-    pthread_setname_np(pthread_self(), "of-fill"); /* in top -H, perf and gdb */
+    of_thread_name("of-fill");
     struct pin_worker *w = arg;
     struct pin_args *a = w->a;
     for (;;) {

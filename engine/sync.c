@@ -432,7 +432,7 @@ struct file_phase {
 static void *
 file_worker(void *arg)
 {
-    pthread_setname_np(pthread_self(), "of-sync"); /* in top -H, perf and gdb */
+    of_thread_name("of-sync");
     struct file_phase *fp = arg;
     struct sync_ctx *ctx = fp->ctx;
     for (;;) {

@@ -99,7 +99,7 @@ background_pass(struct of_engine *eng, const char *only_root)
 static void *
 background_loop(void *arg)
 {
-    pthread_setname_np(pthread_self(), "of-bgsync"); /* in top -H, perf and gdb */
+    of_thread_name("of-bgsync");
     struct of_engine *eng = arg;
     struct sync_bg *bg = &eng->bg;
     pthread_mutex_lock(&bg->lock);

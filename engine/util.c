@@ -3,6 +3,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -215,4 +216,14 @@ of_parse_i64(const char *s, int64_t *ret)
         return -1;
     *ret = v;
     return 0;
+}
+
+void
+of_thread_name(const char *name)
+{
+    /*
+     * Threads inherit their maker's name: without this every job and sync
+     * worker shows as MHD-worker, the HTTP thread that started it.
+     */
+    pthread_setname_np(pthread_self(), name);
 }

@@ -32,6 +32,9 @@ void of_hex(const unsigned char *in, size_t len, char *out);
 /* Fill buf with len random bytes from the kernel; 0 or -errno. */
 int of_random(void *buf, size_t len);
 
+/* Name the calling thread (at most 15 characters) as top -H, perf and gdb show it. */
+void of_thread_name(const char *name);
+
 /* strtoll of a whole string; 0 or -1 if s is not entirely a number. */
 int of_parse_i64(const char *s, int64_t *ret);
 

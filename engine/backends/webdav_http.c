@@ -139,7 +139,7 @@ resume_paused(struct webdav *w)
 static void *
 loop(void *arg)
 {
-    pthread_setname_np(pthread_self(), "of-webdav"); /* in top -H, perf and gdb */
+    of_thread_name("of-webdav");
     struct webdav *w = arg;
     while (!admit(w)) {
         resume_paused(w);
