@@ -325,19 +325,31 @@ store_copy_text(char *dst, size_t cap, const unsigned char *src)
 }
 
 int
-store_exec_id(struct of_store *st, enum stmt_id id, int64_t value, struct of_error *reterr)
+store_exec(struct of_store *st, enum stmt_id id, const char *what, const struct store_arg *args,
+           int n, struct of_error *reterr)
 {
     store_lock(st);
     int rc = 0;
     sqlite3_stmt *s;
     STORE_PREPARE(st, s, id, rc, reterr);
-    sqlite3_bind_int64(s, 1, value);
+    for (int i = 0; i < n; i++) {
+        if (args[i].text)
+            sqlite3_bind_text(s, i + 1, args[i].text, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_int64(s, i + 1, args[i].i);
+    }
     if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "delete");
+        rc = store_fail(st, reterr, what);
     store_done(s);
 out_unlock:
     store_unlock(st);
     return rc;
+}
+
+int
+store_exec_id(struct of_store *st, enum stmt_id id, int64_t value, struct of_error *reterr)
+{
+    return store_exec(st, id, "delete", &STORE_INT(value), 1, reterr);
 }
 
 int

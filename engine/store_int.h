@@ -133,7 +133,20 @@ void store_rlock(struct of_store *st);
 void store_unlock(struct of_store *st);
 /* Copy a column's text into dst (cap bytes, truncating). */
 void store_copy_text(char *dst, size_t cap, const unsigned char *src);
-/* Run a statement that takes one integer and returns no rows. */
+/* One bound parameter of store_exec: an integer, or text (borrowed for the call). */
+struct store_arg {
+    const char *text; /* NULL: the integer */
+    int64_t i;
+};
+#define STORE_INT(v) ((struct store_arg){.text = NULL, .i = (int64_t)(v)})
+#define STORE_TEXT(v) ((struct store_arg){.text = (v), .i = 0})
+/*
+ * Run a write statement that returns no rows, with args bound as ?1..?n, on
+ * the writer; what names it in the error ("meta write").
+ */
+int store_exec(struct of_store *st, enum stmt_id id, const char *what, const struct store_arg *args,
+               int n, struct of_error *reterr);
+/* Run a statement that takes one integer and returns no rows (deletes by id). */
 int store_exec_id(struct of_store *st, enum stmt_id id, int64_t value, struct of_error *reterr);
 /* Run a statement returning one integer; binds value as ?1 when it has a parameter. */
 int store_query_int(struct of_store *st, enum stmt_id id, int64_t value, int64_t *ret,

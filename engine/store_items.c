@@ -183,18 +183,8 @@ out_unlock:
 int
 of_store_item_touch(struct of_store *st, int64_t id, int64_t when_ns, struct of_error *reterr)
 {
-    store_lock(st);
-    int rc = 0;
-    sqlite3_stmt *s;
-    STORE_PREPARE(st, s, S_ITEM_TOUCH, rc, reterr);
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int64(s, 2, when_ns);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "touch");
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    return rc;
+    return store_exec(st, S_ITEM_TOUCH, "touch",
+                      (struct store_arg[]){STORE_INT(id), STORE_INT(when_ns)}, 2, reterr);
 }
 
 int
@@ -253,18 +243,8 @@ int
 of_store_suspend_below(struct of_store *st, const char *path, int suspended,
                        struct of_error *reterr)
 {
-    int rc = 0;
-    store_lock(st);
-    sqlite3_stmt *s;
-    STORE_PREPARE(st, s, S_SUSPEND_BELOW, rc, reterr);
-    sqlite3_bind_text(s, 1, path, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 2, suspended);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "suspend");
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    return rc;
+    return store_exec(st, S_SUSPEND_BELOW, "suspend",
+                      (struct store_arg[]){STORE_TEXT(path), STORE_INT(suspended)}, 2, reterr);
 }
 
 /* The scans below: dirty reads the descendants (depth 0) with offline changes only. */

@@ -128,18 +128,9 @@ int
 of_store_event_prune(struct of_store *st, int64_t keep_count, int64_t min_time_ns,
                      struct of_error *reterr)
 {
-    int rc = 0;
-    sqlite3_stmt *s;
-    store_lock(st);
-    STORE_PREPARE(st, s, S_EVENT_PRUNE, rc, reterr);
-    sqlite3_bind_int64(s, 1, keep_count);
-    sqlite3_bind_int64(s, 2, min_time_ns);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "event prune");
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    return rc;
+    return store_exec(st, S_EVENT_PRUNE, "event prune",
+                      (struct store_arg[]){STORE_INT(keep_count), STORE_INT(min_time_ns)}, 2,
+                      reterr);
 }
 
 /* ---- jobs ---- */
@@ -244,17 +235,7 @@ out_unlock:
 int
 of_store_job_interrupt_all(struct of_store *st, int64_t now_ns, struct of_error *reterr)
 {
-    int rc = 0;
-    sqlite3_stmt *s;
-    store_lock(st);
-    STORE_PREPARE(st, s, S_JOB_INTERRUPT, rc, reterr);
-    sqlite3_bind_int64(s, 1, now_ns);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "job interrupt");
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    return rc;
+    return store_exec(st, S_JOB_INTERRUPT, "job interrupt", &STORE_INT(now_ns), 1, reterr);
 }
 
 static void

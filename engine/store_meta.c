@@ -100,19 +100,10 @@ int
 of_store_pin_clear(struct of_store *st, int64_t item_id, enum of_pin_scope scope, const char *user,
                    struct of_error *reterr)
 {
-    int rc = 0;
-    store_lock(st);
-    sqlite3_stmt *s;
-    STORE_PREPARE(st, s, S_PIN_CLEAR, rc, reterr);
-    sqlite3_bind_int64(s, 1, item_id);
-    sqlite3_bind_int(s, 2, (int)scope);
-    sqlite3_bind_text(s, 3, user ? user : "", -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "unpin");
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    return rc;
+    return store_exec(
+        st, S_PIN_CLEAR, "unpin",
+        (struct store_arg[]){STORE_INT(item_id), STORE_INT(scope), STORE_TEXT(user ? user : "")}, 3,
+        reterr);
 }
 
 /* ---- shares ---- */
@@ -244,19 +235,9 @@ int
 of_store_token_add(struct of_store *st, const char *user, const char *hash_hex, int admin,
                    struct of_error *reterr)
 {
-    store_lock(st);
-    int rc = 0;
-    sqlite3_stmt *s;
-    STORE_PREPARE(st, s, S_TOKEN_ADD, rc, reterr);
-    sqlite3_bind_text(s, 1, user, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, hash_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 3, admin);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "token write");
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    return rc;
+    return store_exec(
+        st, S_TOKEN_ADD, "token write",
+        (struct store_arg[]){STORE_TEXT(user), STORE_TEXT(hash_hex), STORE_INT(admin)}, 3, reterr);
 }
 
 int
@@ -314,18 +295,8 @@ out_unlock:
 int
 of_store_meta_set(struct of_store *st, const char *key, const char *value, struct of_error *reterr)
 {
-    store_lock(st);
-    int rc = 0;
-    sqlite3_stmt *s;
-    STORE_PREPARE(st, s, S_META_SET, rc, reterr);
-    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        rc = store_fail(st, reterr, "meta write");
-    store_done(s);
-out_unlock:
-    store_unlock(st);
-    return rc;
+    return store_exec(st, S_META_SET, "meta write",
+                      (struct store_arg[]){STORE_TEXT(key), STORE_TEXT(value)}, 2, reterr);
 }
 
 int
