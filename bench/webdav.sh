@@ -59,6 +59,7 @@ PIN_TIMEOUT=${PIN_TIMEOUT:-900}            # seconds before a pin counts as hung
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-600}          # seconds before a sync-out counts as hung
 POLL=${POLL:-0.05}                         # seconds between dirty-item polls
 PERF=${PERF:-}                             # a dir: perf record the daemon during each sync-out there
+PERF_ARGS=${PERF_ARGS:--g}                 # ... with these options (-e context-switches -g: where threads block)
 NPROC=$(nproc)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -606,10 +607,15 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     # From the PUT online (which starts the background sync) until no dirty item is left.
     settle
     c0=$(cpu_secs "$daemon_pid") a0=$(group_cpu_secs "$apache_pid")
-    perf_pid=
+    perf_pid= stat_pid=
     if [[ -n $PERF ]]; then
-        perf record -q -g -p "$daemon_pid" -o "$PERF/sync-out-$r.data" 2>/dev/null &
+        perf record -q $PERF_ARGS -p "$daemon_pid" -o "$PERF/sync-out-$r.data" 2>/dev/null &
         perf_pid=$!
+    fi
+    # Context switches of all the daemon's threads, those that end meanwhile too.
+    if command -v perf >/dev/null; then
+        perf stat -x, -e context-switches -p "$daemon_pid" -o "$tmp/ctxsw.csv" 2>/dev/null &
+        stat_pid=$!
     fi
     t0=$EPOCHREALTIME
     connection online
@@ -625,13 +631,19 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     out_cpu=$(cpu_since "$c0" "$daemon_pid")
     out_apache=$(awk -v a="$a0" -v b="$(group_cpu_secs "$apache_pid")" 'BEGIN {printf "%.1f", b - a}')
     [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
+    ctxsw=n/a
+    if [[ -n $stat_pid ]]; then
+        kill -INT "$stat_pid"
+        wait "$stat_pid" || true
+        ctxsw=$(awk -F, -v n="$small_files" '$3 == "context-switches" {printf "%.1f", $1 / n}' "$tmp/ctxsw.csv")
+    fi
     out_secs+=("$secs")
     job=$(ccurl -f "$api/jobs?limit=1") || daemon_die "cannot read the jobs"
     diff -rq "$new" "$share_dir/small" >"$tmp/diff.out" 2>&1 ||
         daemon_die "after sync-out the server differs from the written files: $(head -n 3 "$tmp/diff.out")"
-    printf 'round %d  offline rewrite %8.3f s (%s files/s)   sync-out %8.3f s (%s files/s; job %s by %s, %ss, itemsDone %s, CPU daemon %ss, Apache %ss)\n' \
+    printf 'round %d  offline rewrite %8.3f s (%s files/s)   sync-out %8.3f s (%s files/s; job %s by %s, %ss, itemsDone %s, CPU daemon %ss, Apache %ss, daemon context switches per file %s)\n' \
         "$r" "$put_secs" "${put_rates[-1]}" "$secs" "$(per_s "$small_files" "$secs")" "$(json_str state "$job")" \
-        "$(json_str createdBy "$job")" "$(job_secs "$job")" "$(json_num itemsDone "$job")" "$out_cpu" "$out_apache"
+        "$(json_str createdBy "$job")" "$(job_secs "$job")" "$(json_num itemsDone "$job")" "$out_cpu" "$out_apache" "$ctxsw"
 
     # The same files PUT by curl -Z to the reference collection (overwriting, as above).
     put_conf "$new" >"$tmp/cput.conf"

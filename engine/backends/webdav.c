@@ -423,11 +423,15 @@ move(struct webdav *w, const char *from, const char *to, int dir, int replace, s
     long st = x.status;
     if (x.result != CURLE_OK)
         rc = webdav_transport_fail(&x, "moving", from, err);
-    else if (st == 412 && !replace)
+    /* Back to the pool first: webdav_create_fail makes requests of its own. */
+    webdav_xfer_done(&x);
+    free(url);
+    url = NULL;
+    if (rc == 0 && st == 412 && !replace)
         rc = FAIL(err, OF_E(EXISTS), "'%s' already exists", to);
-    else if (st == 409 || (st >= 500 && st != 502))
+    else if (rc == 0 && (st == 409 || (st >= 500 && st != 502)))
         rc = webdav_create_fail(w, to, st, "moving to", err);
-    else if (st < 200 || st >= 300)
+    else if (rc == 0 && (st < 200 || st >= 300))
         rc = webdav_status_fail(w, st, "moving", from, err);
 out:
     if (url)

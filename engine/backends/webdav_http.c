@@ -1,16 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The webdav backend's transfers: each backend owns one curl multi handle
- * and one thread that drives it (curl_multi_poll), so that every transfer to
- * the share shares one connection cache and the per-share limit of transfers
- * at once (CURLMOPT_MAX_HOST_CONNECTIONS). An operation (webdav.c) builds an
- * easy handle with webdav_xfer_init, and webdav_run queues it for that thread
- * and waits on a condition variable: operations stay blocking and may be
- * called from many threads. Body callbacks (the PROPFIND parser, a read's
- * sink) run on the backend thread while their caller waits; a sink's bytes
- * are handed off to the caller's thread to be written. A request that moves
- * no byte for timeout_ms fails (a progress callback).
+ * The webdav backend's transfers. Each backend owns a pool of at most
+ * `transfers` curl easy handles; a request borrows one (webdav_xfer_init),
+ * performs on its caller's thread (webdav_run: curl_easy_perform) and gives
+ * it back (webdav_xfer_done), reset but with its live connection, which the
+ * next request reuses. The pool's size is the share's limit of requests and
+ * connections at once; the parallelism of a pin or sync comes from the
+ * engine's workers, each blocking in its own request. Body callbacks (the
+ * PROPFIND parser, a read's sink) run on that thread too, so a sink's bytes
+ * are hashed and written where they arrive, in parallel across requests.
  *
+ * Why not one curl multi handle driven by a thread of its own (sessions 1
+ * to 3 did that): every request then crossed two threads, and a profile of
+ * a sync-out put a fifth of the daemon's CPU into the wake-ups and context
+ * switches of that hand-off (bench/README.md has the numbers).
+ *
+ * A request that moves no byte for timeout_ms fails (a progress callback).
  * Also here: the mapping of transport failures and unexpected HTTP statuses
  * onto the error registry, and the URL of a share path. Neither a secret nor
  * a credential-bearing URL is ever logged or put in an error detail.
@@ -28,214 +33,71 @@
 #include "log.h"
 #include "util.h"
 
-/* Hand-off buffers: sized to the reply within these bounds. */
-#define HANDOFF_MIN ((size_t)16 * 1024)
-#define HANDOFF_MAX ((size_t)512 * 1024)
 /* A request this slow gets curl's timings in the debug log. */
 #define SLOW_REQUEST_MS 250
-/* A GET into a sink reads this much per socket read (curl's default is 16 KiB). */
-#define SINK_RECV_BUFFER 256L * 1024
+/* A request reads this much per socket read (curl's default is 16 KiB): large files come faster. */
+#define RECV_BUFFER (256L * 1024)
 
-/* ---- the backend thread ---- */
+/* ---- the pool of easy handles ---- */
 
-static void
-finish(struct webdav *w, struct xfer *x, CURLcode result)
+/*
+ * Borrow a handle for a request: an idle one (with its live connection), or
+ * a new one while fewer than w->transfers exist; else wait for one to come
+ * back. After the stop, a spare that webdav_run will not perform (*ret_pooled
+ * 0), so that the request fails as a closed share, not as out of memory.
+ * NULL only when out of memory.
+ */
+static CURL *
+pool_take(struct webdav *w, int *ret_pooled)
 {
-    long status = 0;
-    if (result != CURLE_ABORTED_BY_CALLBACK)
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    CURL *c = NULL;
     pthread_mutex_lock(&w->lock);
-    x->result = result;
-    x->status = status;
-    x->done = 1;
-    /* The caller frees x once done: it must not stay queued for a resume. */
-    struct xfer **pp = &w->unpause;
-    while (x->queued && *pp) {
-        if (*pp == x) {
-            *pp = x->next_unpause;
-            x->queued = 0;
-        } else {
-            pp = &(*pp)->next_unpause;
-        }
-    }
-    pthread_cond_signal(&x->cv);
+    while (!w->stopping && w->n_idle == 0 && w->n_handles >= w->transfers)
+        pthread_cond_wait(&w->pool_cv, &w->lock);
+    int pooled = !w->stopping;
+    if (pooled && w->n_idle > 0)
+        c = w->idle[--w->n_idle];
+    else if (pooled)
+        w->n_handles++; /* made below, outside the lock */
     pthread_mutex_unlock(&w->lock);
-}
-
-static void
-unlink_active(struct webdav *w, struct xfer *x)
-{
-    for (struct xfer **pp = &w->active; *pp; pp = &(*pp)->next) {
-        if (*pp == x) {
-            *pp = x->next;
-            return;
-        }
+    *ret_pooled = pooled;
+    if (c)
+        return c;
+    c = curl_easy_init();
+    if (!c && pooled) {
+        pthread_mutex_lock(&w->lock);
+        w->n_handles--;
+        pthread_cond_signal(&w->pool_cv);
+        pthread_mutex_unlock(&w->lock);
     }
-}
-
-/* Take the queued transfers into the multi; 1 when the backend is stopping. */
-static int
-admit(struct webdav *w)
-{
-    pthread_mutex_lock(&w->lock);
-    int stopping = w->stopping;
-    struct xfer *q = w->queue;
-    w->queue = w->queue_tail = NULL;
-    pthread_mutex_unlock(&w->lock);
-    while (q) {
-        struct xfer *x = q;
-        q = q->next;
-        if (stopping) {
-            finish(w, x, CURLE_ABORTED_BY_CALLBACK);
-        } else if (curl_multi_add_handle(w->multi, x->easy) != CURLM_OK) {
-            finish(w, x, CURLE_OUT_OF_MEMORY);
-        } else {
-            x->next = w->active;
-            w->active = x;
-        }
-    }
-    return stopping;
-}
-
-/* Hand finished transfers back to their callers; returns how many. */
-static int
-reap(struct webdav *w)
-{
-    CURLMsg *m;
-    int left, finished = 0;
-    while ((m = curl_multi_info_read(w->multi, &left)) != NULL) {
-        if (m->msg != CURLMSG_DONE)
-            continue;
-        CURL *easy = m->easy_handle;
-        CURLcode result = m->data.result;
-        char *priv = NULL;
-        curl_easy_getinfo(easy, CURLINFO_PRIVATE, &priv);
-        struct xfer *x = (struct xfer *)priv;
-        curl_multi_remove_handle(w->multi, easy);
-        unlink_active(w, x);
-        finish(w, x, result);
-        finished++;
-    }
-    return finished;
-}
-
-/* Resume the transfers whose callers took their bytes (curl_easy_pause is this thread's). */
-static void
-resume_paused(struct webdav *w)
-{
-    pthread_mutex_lock(&w->lock);
-    struct xfer *q = w->unpause;
-    w->unpause = NULL;
-    for (struct xfer *x = q; x; x = x->next_unpause)
-        x->queued = 0;
-    pthread_mutex_unlock(&w->lock);
-    while (q) {
-        struct xfer *x = q;
-        q = q->next_unpause;
-        curl_easy_pause(x->easy, CURLPAUSE_CONT);
-    }
-}
-
-static void *
-loop(void *arg)
-{
-    of_thread_name("of-webdav");
-    struct webdav *w = arg;
-    while (!admit(w)) {
-        resume_paused(w);
-        int running;
-        curl_multi_perform(w->multi, &running);
-        /*
-         * A finished transfer frees a connection that a transfer waiting
-         * for one (CURLMOPT_MAX_HOST_CONNECTIONS) may take now: perform
-         * again before polling, or that one waits out the poll's timeout.
-         */
-        if (reap(w) > 0)
-            continue;
-        curl_multi_poll(w->multi, NULL, 0, 1000, NULL);
-    }
-    while (w->active) {
-        struct xfer *x = w->active;
-        w->active = x->next;
-        curl_multi_remove_handle(w->multi, x->easy);
-        finish(w, x, CURLE_ABORTED_BY_CALLBACK);
-    }
-    return NULL;
-}
-
-/* Queue x to be resumed by the backend thread (under w->lock); 1 if it must be woken. */
-static int
-queue_unpause(struct webdav *w, struct xfer *x)
-{
-    if (!x->paused || x->queued || x->done)
-        return 0;
-    x->paused = 0;
-    x->queued = 1;
-    x->next_unpause = w->unpause;
-    w->unpause = x;
-    return 1;
+    return c;
 }
 
 /*
- * Wait until x is done, writing what the backend thread hands off to the
- * sink meanwhile (w->lock held on entry and exit).
+ * Give a handle back: reset first, so that it keeps no pointer into the
+ * request that used it (its headers, its struct xfer), only its connection.
  */
 static void
-drain(struct webdav *w, struct xfer *x)
+pool_give(struct webdav *w, CURL *c, int pooled)
 {
-    for (;;) {
-        while (!x->done && x->hlen == 0)
-            pthread_cond_wait(&x->cv, &w->lock);
-        if (x->hlen == 0)
-            return;
-        char *buf = x->hbuf;
-        size_t len = x->hlen;
-        x->hbuf = x->hspare;
-        x->hspare = buf;
-        x->hlen = 0;
-        int wake = queue_unpause(w, x);
-        int stopped = x->stop;
-        pthread_mutex_unlock(&w->lock);
-        if (wake)
-            curl_multi_wakeup(w->multi);
-        int rc = stopped ? 0 : x->sink->write(x->sink->ctx, buf, len);
-        pthread_mutex_lock(&w->lock);
-        if (rc != 0 && !x->stop) {
-            /* Abort at the next callback; a paused transfer must run to reach it. */
-            x->stop = rc < 0 ? rc : OF_E(INTERNAL);
-            x->paused = 1;
-            if (queue_unpause(w, x))
-                curl_multi_wakeup(w->multi);
-        }
-    }
-}
-
-/* Hand x to the backend thread and wait until it is done. */
-static void
-perform(struct webdav *w, struct xfer *x)
-{
-    pthread_mutex_lock(&w->lock);
-    if (w->stopping) {
-        pthread_mutex_unlock(&w->lock);
-        x->result = CURLE_ABORTED_BY_CALLBACK;
+    if (!pooled) {
+        curl_easy_cleanup(c);
         return;
     }
-    x->next = NULL;
-    if (w->queue_tail)
-        w->queue_tail->next = x;
-    else
-        w->queue = x;
-    w->queue_tail = x;
-    pthread_mutex_unlock(&w->lock);
-    curl_multi_wakeup(w->multi);
+    curl_easy_reset(c);
     pthread_mutex_lock(&w->lock);
-    drain(w, x);
-    if (x->stop && !x->sink_rc)
-        x->sink_rc = x->stop;
+    w->idle[w->n_idle++] = c;
+    pthread_cond_signal(&w->pool_cv);
     pthread_mutex_unlock(&w->lock);
 }
 
-/* ---- curl callbacks (on the backend thread) ---- */
+static int
+stopping(const struct webdav *w)
+{
+    return __atomic_load_n(&w->stopping, __ATOMIC_ACQUIRE);
+}
+
+/* ---- curl callbacks (on the thread performing the request) ---- */
 
 static int64_t
 mono_ms(void)
@@ -249,6 +111,7 @@ mono_ms(void)
  * A request that moves no byte either way for timeout_ms fails. (curl's own
  * low-speed check averages over seconds, so bytes sent in a request body
  * hide a silent server for a while; it stays on to wake this up each second.)
+ * A stopping backend ends its requests here too.
  */
 static int
 on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
@@ -256,6 +119,8 @@ on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, 
     struct xfer *x = ud;
     (void)dltotal;
     (void)ultotal;
+    if (stopping(x->w))
+        return 1;
     int64_t now = mono_ms();
     if (dlnow + ulnow != x->moved || x->moved_ms == 0) {
         x->moved = dlnow + ulnow;
@@ -385,21 +250,7 @@ sink_body(struct xfer *x, long code, const char *data, size_t len)
     }
     if (x->want >= 0 && (int64_t)n > x->want - x->got)
         n = (size_t)(x->want - x->got);
-    if (n > 0 && x->handoff) {
-        /*
-         * on_body made sure the whole chunk fits. The caller is woken once
-         * half a buffer is waiting (and when the transfer pauses or ends),
-         * not for every chunk: a small file costs it one wake-up.
-         */
-        pthread_mutex_lock(&x->w->lock);
-        memcpy(x->hbuf + x->hlen, data, n);
-        size_t half = x->hcap / 2, before = x->hlen;
-        x->hlen += n;
-        if (before < half && x->hlen >= half)
-            pthread_cond_signal(&x->cv);
-        pthread_mutex_unlock(&x->w->lock);
-        x->got += (int64_t)n;
-    } else if (n > 0) {
+    if (n > 0) {
         int rc = x->sink->write(x->sink->ctx, data, n);
         if (rc != 0) {
             x->sink_rc = rc < 0 ? rc : OF_E(INTERNAL);
@@ -414,21 +265,6 @@ sink_body(struct xfer *x, long code, const char *data, size_t len)
     return len;
 }
 
-/*
- * The hand-off buffers, at the first bytes of the reply, sized to it (w->lock
- * held). Without memory the sink is written here instead (handoff off).
- */
-static void
-handoff_alloc(struct xfer *x)
-{
-    size_t cap = x->content_length < 0 ? HANDOFF_MAX / 2 : (size_t)x->content_length + 1;
-    cap = cap < HANDOFF_MIN ? HANDOFF_MIN : cap > HANDOFF_MAX ? HANDOFF_MAX : cap;
-    x->hbuf = malloc(cap);
-    x->hspare = malloc(cap);
-    x->hcap = cap;
-    x->handoff = x->hbuf && x->hspare;
-}
-
 static size_t
 on_body(char *data, size_t size, size_t n, void *ud)
 {
@@ -438,22 +274,6 @@ on_body(char *data, size_t size, size_t n, void *ud)
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
     if (x->mode == BODY_XML && code == 207)
         return of_webdav_xml_feed(x->xml, data, len) == 0 ? len : 0;
-    if (x->mode == BODY_SINK && x->handoff) {
-        /* Before sink_body moves any state: a paused chunk comes again, whole. */
-        pthread_mutex_lock(&x->w->lock);
-        if (!x->hbuf)
-            handoff_alloc(x);
-        int stop = x->stop, full = x->handoff && x->hlen + len > x->hcap;
-        if (full && !stop) {
-            x->paused = 1;
-            pthread_cond_signal(&x->cv);
-        }
-        pthread_mutex_unlock(&x->w->lock);
-        if (stop)
-            return 0;
-        if (full)
-            return CURL_WRITEFUNC_PAUSE;
-    }
     if (x->mode == BODY_SINK)
         return sink_body(x, code, data, len);
     return len;
@@ -497,8 +317,7 @@ webdav_xfer_init(struct webdav *w, struct xfer *x, const char *method, const cha
     x->w = w;
     x->fd = -1;
     x->content_length = -1;
-    pthread_cond_init(&x->cv, NULL);
-    x->easy = curl_easy_init();
+    x->easy = pool_take(w, &x->pooled);
     if (!x->easy)
         return OF_E(NOMEM);
     CURL *c = x->easy;
@@ -520,6 +339,8 @@ webdav_xfer_init(struct webdav *w, struct xfer *x, const char *method, const cha
     curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(c, CURLOPT_XFERINFODATA, x);
     curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+    /* One size for every request: a pooled handle keeps its buffer, not reallocated per request. */
+    curl_easy_setopt(c, CURLOPT_BUFFERSIZE, RECV_BUFFER);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, w->insecure ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, w->insecure ? 0L : 2L);
     if (w->ca_file)
@@ -551,10 +372,8 @@ webdav_xfer_header(struct xfer *x, const char *line)
 void
 webdav_xfer_done(struct xfer *x)
 {
-    pthread_cond_destroy(&x->cv);
-    free(x->hbuf);
-    free(x->hspare);
-    curl_easy_cleanup(x->easy);
+    if (x->easy)
+        pool_give(x->w, x->easy, x->pooled);
     curl_slist_free_all(x->hdrs);
     of_webdav_xml_free(x->xml);
 }
@@ -579,11 +398,9 @@ webdav_run(struct webdav *w, struct xfer *x, const char *what, const char *rel)
 {
     int64_t t0 = mono_ms();
     curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->hdrs);
-    if (x->mode == BODY_SINK) {
-        x->handoff = 1; /* the buffers come with the first bytes (handoff_alloc) */
-        curl_easy_setopt(x->easy, CURLOPT_BUFFERSIZE, SINK_RECV_BUFFER);
-    }
-    perform(w, x);
+    x->result = x->pooled && !stopping(w) ? curl_easy_perform(x->easy) : CURLE_ABORTED_BY_CALLBACK;
+    if (x->result != CURLE_ABORTED_BY_CALLBACK)
+        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
     int64_t ms = mono_ms() - t0;
     of_log_debug("webdav: %s '%s': %s, HTTP %ld, %" PRId64 " ms", what, webdav_shown(rel),
                  x->result == CURLE_OK ? "done" : curl_easy_strerror(x->result), x->status, ms);
@@ -694,37 +511,32 @@ webdav_url_of(const struct webdav *w, const char *rel, int collection)
     return u;
 }
 
-/* ---- starting and stopping the backend thread ---- */
+/* ---- starting and stopping ---- */
 
 int
 webdav_start(struct webdav *w, struct of_error *err)
 {
-    w->multi = curl_multi_init();
-    if (!w->multi)
+    w->idle = calloc((size_t)w->transfers, sizeof(*w->idle));
+    if (!w->idle)
         return FAIL(err, OF_E(NOMEM), "out of memory");
-    long transfers = w->transfers;
-    curl_multi_setopt(w->multi, CURLMOPT_MAX_HOST_CONNECTIONS, transfers);
-    curl_multi_setopt(w->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, transfers);
-    curl_multi_setopt(w->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, transfers);
-    curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, transfers < 8 ? 8L : transfers);
-    int e = pthread_create(&w->thread, NULL, loop, w);
-    if (e != 0)
-        return FAIL(err, OF_E(INTERNAL), "cannot start the share's transfer thread: %s",
-                    strerrordesc_np(e));
-    w->thread_started = 1;
+    pthread_cond_init(&w->pool_cv, NULL);
     return 0;
 }
 
 void
 webdav_stop(struct webdav *w)
 {
-    if (w->thread_started) {
-        pthread_mutex_lock(&w->lock);
-        w->stopping = 1;
-        pthread_mutex_unlock(&w->lock);
-        curl_multi_wakeup(w->multi);
-        pthread_join(w->thread, NULL);
-    }
-    if (w->multi)
-        curl_multi_cleanup(w->multi);
+    if (!w->idle)
+        return;
+    pthread_mutex_lock(&w->lock);
+    __atomic_store_n(&w->stopping, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&w->pool_cv); /* those waiting for a handle take a spare */
+    while (w->n_idle < w->n_handles)
+        pthread_cond_wait(&w->pool_cv, &w->lock);
+    pthread_mutex_unlock(&w->lock);
+    for (int i = 0; i < w->n_idle; i++)
+        curl_easy_cleanup(w->idle[i]);
+    free(w->idle);
+    w->idle = NULL;
+    pthread_cond_destroy(&w->pool_cv);
 }

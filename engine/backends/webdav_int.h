@@ -2,7 +2,7 @@
 /*
  * Internals of the webdav backend, shared by its three files only: webdav.c
  * (the object, PROPFIND, operations on names), webdav_rw.c (read and write)
- * and webdav_http.c (the transfer thread and its requests). Not a contract
+ * and webdav_http.c (the pool of easy handles and the requests). Not a contract
  * for anyone else: the engine sees backend.h.
  */
 #ifndef OF_WEBDAV_INT_H
@@ -42,19 +42,22 @@ struct webdav {
      */
     int preconds;
 
-    CURLM *multi;
-    pthread_t thread;
-    int thread_started;
+    /*
+     * The pool of easy handles (under lock): a request borrows one for its
+     * whole life and performs on its caller's thread; each handle keeps its
+     * live connection for the next request. At most `transfers` exist, so
+     * that is the share's limit of requests and connections at once.
+     */
     pthread_mutex_t lock;
-    struct xfer *queue, *queue_tail; /* waiting to be added to the multi; under lock */
-    struct xfer *active;             /* in the multi; backend thread only */
-    struct xfer *unpause;            /* paused transfers whose callers made room; under lock */
-    int stopping;                    /* under lock */
+    pthread_cond_t pool_cv; /* a handle came back */
+    CURL **idle;            /* transfers slots; n_idle of them hold handles */
+    int n_idle, n_handles;  /* idle ones; all made and not yet freed */
+    int stopping;           /* set once (atomic reads outside lock) */
 };
 
 enum body_mode { BODY_DISCARD, BODY_XML, BODY_SINK };
 
-/* One request: built by an operation, performed by the backend thread. */
+/* One request: built by an operation, performed on its caller's thread. */
 struct xfer {
     struct webdav *w;
     CURL *easy;
@@ -89,40 +92,24 @@ struct xfer {
     int64_t moved_ms;
     int stalled;
 
-    /*
-     * Hand-off of a sink's bytes (under w->lock): the backend thread copies
-     * them into hbuf, the waiting caller's thread writes them to the sink,
-     * so hashing and writing the cache run on the callers' threads, in
-     * parallel, not on the one thread that drives every transfer. A full
-     * buffer pauses the transfer until the caller has taken it.
-     */
-    int handoff;
-    char *hbuf, *hspare;
-    size_t hlen, hcap;
-    int paused; /* paused for room; the caller queues it on w->unpause */
-    int stop;   /* the caller's sink failed with this code: abort */
-    int queued; /* on w->unpause */
-    struct xfer *next_unpause;
-
+    int pooled; /* easy is the pool's (else a spare made after the stop: never performed) */
     CURLcode result;
     long status;
-    int done;          /* under w->lock */
-    pthread_cond_t cv; /* done, or bytes to hand off */
-    struct xfer *next;
 };
 
-/* ---- webdav_http.c: the transfer thread ---- */
+/* ---- webdav_http.c: the pool of easy handles ---- */
 
 /*
- * Make w's curl multi handle (its connection limits from w->transfers) and
- * start the thread that drives it. 0, or OF_E(NOMEM) or OF_E(INTERNAL) with
- * a detail in err. Whatever it returns, webdav_stop undoes it.
+ * Make w's pool (empty: handles are made as requests need them, up to
+ * w->transfers). 0, or OF_E(NOMEM) with a detail in err. Whatever it
+ * returns, webdav_stop undoes it; w->lock must be initialised first.
  */
 int webdav_start(struct webdav *w, struct of_error *err);
 /*
- * Stop w's transfer thread, if it runs (transfers still queued or running
- * end with CURLE_ABORTED_BY_CALLBACK, and later ones are refused likewise),
- * and free the multi handle. Accepts a w that webdav_start never ran on or
+ * Stop w: requests running end with CURLE_ABORTED_BY_CALLBACK within about
+ * a second (curl calls the progress callback at least that often), later
+ * ones are refused likewise. Waits until every handle is back, then frees
+ * them and their connections. Accepts a w that webdav_start never ran on or
  * failed for. Call it once, when no operation can start any more.
  */
 void webdav_stop(struct webdav *w);
@@ -131,7 +118,8 @@ void webdav_stop(struct webdav *w);
 
 /*
  * Prepare x (caller-owned, no need to clear it) as request method to url
- * (copied): w's timeouts, TLS and auth settings, and the callbacks that fill
+ * (copied) on an easy handle borrowed from w's pool, waiting while all are
+ * lent: w's timeouts, TLS and auth settings, and the callbacks that fill
  * x's response fields. The body is discarded unless the caller sets x->mode
  * (BODY_XML with x->xml; BODY_SINK with x->sink, x->want and the rest).
  * 0, or OF_E(NOMEM). Whatever it returns, release x with webdav_xfer_done.
@@ -142,11 +130,12 @@ int webdav_xfer_init(struct webdav *w, struct xfer *x, const char *method, const
  * send) to x; sent by webdav_run. 0, or OF_E(NOMEM).
  */
 int webdav_xfer_header(struct xfer *x, const char *line);
-/* Free what x holds: its easy handle, headers, hand-off buffers and x->xml. */
+/* Give x's easy handle back to the pool (reset, its connection kept) and free its headers and
+ * x->xml. */
 void webdav_xfer_done(struct xfer *x);
 /*
- * Perform x on w's transfer thread and wait until it is done; a BODY_SINK
- * transfer's bytes are written to x->sink on the calling thread meanwhile.
+ * Perform x on the calling thread; a BODY_SINK transfer's bytes are
+ * written to x->sink as they arrive.
  * Then x->result, x->status and the response fields tell what happened.
  * what and rel only name the request in the debug log. Thread-safe; blocks
  * for as long as the request takes (a silent server: w->timeout_ms).

@@ -303,6 +303,27 @@ work(void *arg)
     return NULL;
 }
 
+/* Our open connections to port: established IPv4 sockets whose remote end it is. */
+static int
+connections_to(uint16_t port)
+{
+    FILE *f = fopen("/proc/net/tcp", "r");
+    assert_non_null(f);
+    char line[512];
+    unsigned rport, st;
+    int n = 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, " %*u: %*x:%*x %*x:%x %x", &rport, &st) == 2 && rport == port && st == 1)
+            n++;
+    fclose(f);
+    return n;
+}
+
+/*
+ * Sixteen threads at once on a backend with four transfers: all succeed,
+ * and what stays open is the pool's connections, at most four, kept for
+ * the next request.
+ */
 static void
 test_many_threads_share_one_backend(void **state)
 {
@@ -325,6 +346,8 @@ test_many_threads_share_one_backend(void **state)
     assert_int_equal(b->be->ops->list(b->be, "", &v, &n, &err), 0);
     assert_int_equal(n, 160);
     free(v);
+    int open = connections_to(b->dav.port);
+    assert_in_range(open, 1, defaults.transfers);
 }
 
 /* Entries of the served directory whose names start with prefix. */
