@@ -37,6 +37,8 @@
 #define SLOW_REQUEST_MS 250
 /* A request reads this much per socket read (curl's default is 16 KiB): large files come faster. */
 #define RECV_BUFFER (256L * 1024)
+/* A sink is written in blocks of up to this much. */
+#define SINK_CHUNK ((size_t)256 * 1024)
 
 /* ---- the pool of easy handles ---- */
 
@@ -229,6 +231,53 @@ check_response(struct xfer *x, long code)
     return total >= 0 && total != want->size ? -1 : 0;
 }
 
+/* Write what x holds for its sink; 0, or -1 with x->sink_rc set. */
+static int
+sink_flush(struct xfer *x)
+{
+    if (x->sink_rc)
+        return -1;
+    if (x->sbuf_len == 0)
+        return 0;
+    int rc = x->sink->write(x->sink->ctx, x->sbuf, x->sbuf_len);
+    x->sbuf_len = 0;
+    if (rc != 0) {
+        x->sink_rc = rc < 0 ? rc : OF_E(INTERNAL);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Bytes for the sink. curl hands over what each socket read got, often a
+ * few KiB: they are gathered into writes of up to SINK_CHUNK (sized down
+ * to the reply), so the sink's write and hash run on large blocks.
+ */
+static int
+sink_put(struct xfer *x, const char *data, size_t n)
+{
+    if (!x->sbuf) {
+        int64_t whole = x->want >= 0 ? x->want : x->content_length;
+        size_t cap = whole > 0 && whole < (int64_t)SINK_CHUNK ? (size_t)whole : SINK_CHUNK;
+        x->sbuf = malloc(cap);
+        x->sbuf_cap = x->sbuf ? cap : 0;
+    }
+    if (x->sbuf_len + n > x->sbuf_cap && sink_flush(x) < 0)
+        return -1;
+    if (n > x->sbuf_cap) { /* no buffer, or a read larger than it: as it came */
+        int rc = x->sink->write(x->sink->ctx, data, n);
+        if (rc != 0) {
+            x->sink_rc = rc < 0 ? rc : OF_E(INTERNAL);
+            return -1;
+        }
+    } else {
+        memcpy(x->sbuf + x->sbuf_len, data, n);
+        x->sbuf_len += n;
+    }
+    x->got += (int64_t)n;
+    return 0;
+}
+
 static size_t
 sink_body(struct xfer *x, long code, const char *data, size_t len)
 {
@@ -250,14 +299,8 @@ sink_body(struct xfer *x, long code, const char *data, size_t len)
     }
     if (x->want >= 0 && (int64_t)n > x->want - x->got)
         n = (size_t)(x->want - x->got);
-    if (n > 0) {
-        int rc = x->sink->write(x->sink->ctx, data, n);
-        if (rc != 0) {
-            x->sink_rc = rc < 0 ? rc : OF_E(INTERNAL);
-            return 0;
-        }
-        x->got += (int64_t)n;
-    }
+    if (n > 0 && sink_put(x, data, n) < 0)
+        return 0;
     if (x->want >= 0 && x->got == x->want) {
         x->complete = 1;
         return n == len ? len : 0; /* the rest of a whole-file reply is not ours */
@@ -374,6 +417,7 @@ webdav_xfer_done(struct xfer *x)
 {
     if (x->easy)
         pool_give(x->w, x->easy, x->pooled);
+    free(x->sbuf);
     curl_slist_free_all(x->hdrs);
     of_webdav_xml_free(x->xml);
 }
@@ -401,6 +445,8 @@ webdav_run(struct webdav *w, struct xfer *x, const char *what, const char *rel)
     x->result = x->pooled && !stopping(w) ? curl_easy_perform(x->easy) : CURLE_ABORTED_BY_CALLBACK;
     if (x->result != CURLE_ABORTED_BY_CALLBACK)
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->status);
+    if (x->mode == BODY_SINK)
+        sink_flush(x);
     int64_t ms = mono_ms() - t0;
     of_log_debug("webdav: %s '%s': %s, HTTP %ld, %" PRId64 " ms", what, webdav_shown(rel),
                  x->result == CURLE_OK ? "done" : curl_easy_strerror(x->result), x->status, ms);

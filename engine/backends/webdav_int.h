@@ -86,6 +86,8 @@ struct xfer {
     int mismatch; /* it is of another version: nothing was delivered */
     int complete; /* all wanted bytes delivered; the rest was cut off */
     int sink_rc;  /* the sink stopped the transfer with this code */
+    char *sbuf;   /* bytes for the sink, written in chunks of up to sbuf_cap */
+    size_t sbuf_len, sbuf_cap;
 
     /* Stall detection: when the byte counts last moved (ms, monotonic). */
     curl_off_t moved;
