@@ -5,7 +5,8 @@
  * (opening, the share's URL, freeing), the PROPFIND that most operations
  * start from, and the operations on names: stat, list, remove, mkdir,
  * rename, probe. Reading and writing content is webdav_rw.c; every request
- * is performed by the share's transfer thread (webdav_http.c).
+ * runs on its caller's thread on an easy handle of the share's pool
+ * (webdav_http.c).
  *
  * Preconditions: many servers (nginx, rclone) ignore If-Match and
  * If-None-Match on PUT and DELETE, so a conditional write first checks the
