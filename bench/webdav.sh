@@ -60,6 +60,8 @@ SYNC_TIMEOUT=${SYNC_TIMEOUT:-600}          # seconds before a sync-out counts as
 POLL=${POLL:-0.05}                         # seconds between dirty-item polls
 PERF=${PERF:-}                             # a dir: perf record the daemon during each sync-out there
 PERF_ARGS=${PERF_ARGS:--g}                 # ... with these options (-e context-switches -g: where threads block)
+LOG_LEVEL=${LOG_LEVEL:-info}               # the daemon's (debug: a line per WebDAV request)
+KEEP_LOG=${KEEP_LOG:-}                     # a file: the daemon's log is copied there at the end
 NPROC=$(nproc)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -150,6 +152,7 @@ cleanup() {
         stop "$apache_pid"
         kill -KILL -- "-$apache_pid" 2>/dev/null || true # workers left behind, if any (own session)
     fi
+    [[ -z $KEEP_LOG ]] || cp "$tmp/daemon.log" "$KEEP_LOG" 2>/dev/null || true
     rm -rf "$tmp"
     exit "$rc"
 }
@@ -313,7 +316,7 @@ dav=http://127.0.0.1:$apache_port/dav
 # ---------------------------------------------------------------- our daemon
 
 : >"$tmp/daemon.log"
-"$bin" --listen 127.0.0.1:0 --data-dir "$tmp/data" --log-level info >>"$tmp/daemon.log" 2>&1 &
+"$bin" --listen 127.0.0.1:0 --data-dir "$tmp/data" --log-level "$LOG_LEVEL" >>"$tmp/daemon.log" 2>&1 &
 daemon_pid=$!
 port=
 for ((i = 0; i < 100; i++)); do

@@ -123,12 +123,7 @@ prober(void *arg)
     pthread_mutex_lock(&p->lock);
     while (p->running) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 250 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        of_deadline_ms(&until, 250);
         pthread_cond_timedwait(&p->wake, &p->lock, &until);
         if (!p->running)
             break;

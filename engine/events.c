@@ -93,12 +93,7 @@ flusher(void *arg)
     pthread_mutex_lock(&bus->lock);
     while (bus->running) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += FLUSH_INTERVAL_MS * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        of_deadline_ms(&until, FLUSH_INTERVAL_MS);
         pthread_cond_timedwait(&bus->wake, &bus->lock, &until);
         flush_locked(eng);
     }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h> /* struct timespec */
 
 #include "log.h"
 #include "sync_int.h"
@@ -378,12 +379,11 @@ record_item(struct sync_ctx *ctx, const struct plan_entry *e, int rc, const stru
     }
 }
 
-/* Run one entry and account for it; the lock guards the job's records and ctx->err. */
+/* Account for entry e's result; the lock guards the job's records and ctx->err. */
 static void
-run_entry(struct sync_ctx *ctx, struct plan_entry *e)
+account(struct sync_ctx *ctx, struct plan_entry *e, int rc, const struct of_error *errp)
 {
-    struct of_error err = {0};
-    int rc = sync_exec(ctx, e, &err);
+    struct of_error err = *errp;
     int conflict = rc == 0 && e->op == OF_SYNC_OP_CONFLICT;
     int64_t moved = e->op == OF_SYNC_OP_SYNC_TO_SERVER || e->op == OF_SYNC_OP_CREATE_SERVER_COPY
                         ? e->in.local.size
@@ -399,6 +399,148 @@ run_entry(struct sync_ctx *ctx, struct plan_entry *e)
         ctx->unavailable = 1;
     }
     pthread_mutex_unlock(&ctx->lock);
+}
+
+/* Run one entry and account for it (a deferred push: once the committer has its row). */
+static void
+run_entry(struct sync_ctx *ctx, struct plan_entry *e)
+{
+    struct of_error err = {0};
+    int rc = sync_exec(ctx, e, &err);
+    if (rc != SYNC_DEFERRED)
+        account(ctx, e, rc, &err);
+}
+
+/* ---- the file phase's committer ---- */
+
+/* Pushes queued before a worker waits for the committer to take them. */
+#define DEFER_MAX 256
+/*
+ * The committer gathers a group for up to GATHER_MS after its first row, or
+ * until GROUP_FULL rows wait: no worker waits for it, so the delay costs only
+ * the rows' visibility, and each log sync then covers dozens of rows.
+ */
+#define GATHER_MS 5
+#define GROUP_FULL 64
+
+struct sync_committer {
+    struct sync_ctx *ctx;
+    pthread_mutex_t lock;
+    pthread_cond_t work, room; /* something queued, or closing; the queue was taken */
+    struct sync_deferred *head, *tail;
+    size_t queued;
+    int closing; /* no more pushes: finish the queue and return */
+    pthread_t thread;
+};
+
+int
+sync_defer(struct sync_ctx *ctx, struct sync_deferred *d)
+{
+    struct sync_committer *cm = ctx->committer;
+    d->next = NULL;
+    pthread_mutex_lock(&cm->lock);
+    while (cm->queued >= DEFER_MAX)
+        pthread_cond_wait(&cm->room, &cm->lock);
+    if (cm->tail)
+        cm->tail->next = d;
+    else
+        cm->head = d;
+    cm->tail = d;
+    if (cm->queued++ == 0 || cm->queued == GROUP_FULL)
+        pthread_cond_signal(&cm->work);
+    pthread_mutex_unlock(&cm->lock);
+    return SYNC_DEFERRED;
+}
+
+/* Commit the rows of list in one transaction, then finish and account for each. */
+static void
+commit_deferred(struct sync_ctx *ctx, struct sync_deferred *list, size_t n)
+{
+    struct op_commit **v = malloc(n * sizeof(*v));
+    size_t i = 0;
+    for (struct sync_deferred *d = list; d; d = d->next) {
+        if (v)
+            v[i++] = &d->c;
+        else
+            d->c.rc = engine_op_commit(d->op, 1, d->c.err);
+    }
+    if (v)
+        engine_ops_commit(ctx->eng, v, n);
+    free(v);
+    while (list) {
+        struct sync_deferred *d = list;
+        list = d->next;
+        int rc = sync_push_finish(ctx, d);
+        account(ctx, d->e, rc, &d->err);
+        free(d);
+    }
+}
+
+/*
+ * Takes what the workers queued, all of it at once: while it commits one
+ * group (and syncs SQLite's log), the next one gathers, so the rows of many
+ * pushes share one log sync and no worker waits for it.
+ */
+static void *
+committer(void *arg)
+{
+    of_thread_name("of-commit");
+    struct sync_committer *cm = arg;
+    pthread_mutex_lock(&cm->lock);
+    for (;;) {
+        while (!cm->head && !cm->closing)
+            pthread_cond_wait(&cm->work, &cm->lock);
+        if (!cm->head)
+            break;
+        struct timespec until;
+        of_deadline_ms(&until, GATHER_MS);
+        while (cm->queued < GROUP_FULL && !cm->closing &&
+               pthread_cond_timedwait(&cm->work, &cm->lock, &until) == 0)
+            ;
+        struct sync_deferred *list = cm->head;
+        size_t n = cm->queued;
+        cm->head = cm->tail = NULL;
+        cm->queued = 0;
+        pthread_cond_broadcast(&cm->room);
+        pthread_mutex_unlock(&cm->lock);
+        commit_deferred(cm->ctx, list, n);
+        pthread_mutex_lock(&cm->lock);
+    }
+    pthread_mutex_unlock(&cm->lock);
+    return NULL;
+}
+
+/* Start ctx's committer; 0, or -1 (then pushes commit on their workers' threads). */
+static int
+committer_start(struct sync_ctx *ctx, struct sync_committer *cm)
+{
+    *cm = (struct sync_committer){.ctx = ctx};
+    pthread_mutex_init(&cm->lock, NULL);
+    pthread_cond_init(&cm->work, NULL);
+    pthread_cond_init(&cm->room, NULL);
+    if (pthread_create(&cm->thread, NULL, committer, cm) != 0) {
+        pthread_mutex_destroy(&cm->lock);
+        pthread_cond_destroy(&cm->work);
+        pthread_cond_destroy(&cm->room);
+        return -1;
+    }
+    ctx->committer = cm;
+    return 0;
+}
+
+/* Once no worker pushes any more: let the committer finish the queue, and stop it. */
+static void
+committer_stop(struct sync_ctx *ctx, struct sync_committer *cm)
+{
+    pthread_mutex_lock(&cm->lock);
+    cm->closing = 1;
+    pthread_cond_signal(&cm->work);
+    pthread_mutex_unlock(&cm->lock);
+    pthread_join(cm->thread, NULL);
+    pthread_mutex_destroy(&cm->lock);
+    pthread_cond_destroy(&cm->work);
+    pthread_cond_destroy(&cm->room);
+    ctx->committer = NULL;
 }
 
 static int
@@ -464,12 +606,16 @@ run_plan(struct sync_ctx *ctx)
     int n = ctx->share->rec.transfers > 0 ? ctx->share->rec.transfers : 4;
     pthread_t workers[32];
     int started = 0;
+    struct sync_committer cm;
+    int committing = committer_start(ctx, &cm) == 0;
     for (int i = 1; i < n && i < 32; i++)
         if (pthread_create(&workers[started], NULL, file_worker, &fp) == 0)
             started++;
     file_worker(&fp);
     for (int i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
+    if (committing)
+        committer_stop(ctx, &cm);
     for (size_t i = ctx->n_plan; i-- > 0 && !stopped(ctx);)
         if (is_dir_entry(&ctx->plan[i]) && is_delete(&ctx->plan[i]))
             run_entry(ctx, &ctx->plan[i]);

@@ -95,10 +95,27 @@ push(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error 
     int64_t mtime = it->local.mtime_ns;
     engine_op_set_synced(op, &st, hash);
     it->local.mtime_ns = mtime;
+    struct sync_deferred *d = ctx->committer ? calloc(1, sizeof(*d)) : NULL;
+    if (d) {
+        *d = (struct sync_deferred){.op = op, .e = e, .c = {op, 1, 0, NULL}};
+        d->c.err = &d->err;
+        return sync_defer(ctx, d);
+    }
     rc = engine_op_commit_grouped(op, 1, reterr);
     if (rc == 0)
         announce(ctx, OF_EV_ItemModified, it->path, OF_ITEM_FILE, 1, 0);
     return rc;
+}
+
+int
+sync_push_finish(struct sync_ctx *ctx, struct sync_deferred *d)
+{
+    if (d->c.rc == 0)
+        announce(ctx, OF_EV_ItemModified, d->op->item.path, OF_ITEM_FILE, 1, 0);
+    engine_op_end(d->op);
+    if (d->c.rc == 0)
+        sync_clear_conflict(ctx->eng, d->e->path);
+    return d->c.rc;
 }
 
 /* Every server entry under rel is one the cache knows, unchanged since the last sync. */
@@ -403,6 +420,8 @@ sync_exec(struct sync_ctx *ctx, struct plan_entry *e, struct of_error *reterr)
     case OF_SYNC_OP_CREATE_SERVER_COPY:
     case OF_SYNC_OP_SYNC_TO_SERVER:
         rc = push(ctx, op, e, reterr);
+        if (rc == SYNC_DEFERRED)
+            return rc; /* the op is the committer's now */
         break;
     case OF_SYNC_OP_CREATE_CLIENT_COPY:
     case OF_SYNC_OP_SYNC_TO_CLIENT:

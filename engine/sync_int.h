@@ -42,9 +42,40 @@ struct sync_ctx {
     struct of_error err; /* why the walk stopped */
     char **conflicts;    /* paths with a conflict record under the synced share, sorted */
     size_t n_conflicts;
-    struct of_item scratch; /* working space for lookups (the walk's thread only) */
-    pthread_mutex_t lock;   /* while the plan runs: job records, err, unavailable */
+    struct of_item scratch;           /* working space for lookups (the walk's thread only) */
+    pthread_mutex_t lock;             /* while the plan runs: job records, err, unavailable */
+    struct sync_committer *committer; /* in the file phase (sync.c): where pushes' rows go */
 };
+
+/*
+ * A pushed file whose row waits for the file phase's committer: the server
+ * has the new version; its row (clean, the new tags) commits with those of
+ * other pushes in one transaction and one log sync, while the worker that
+ * pushed it goes on with the next file. Owns op until finished.
+ */
+struct sync_deferred {
+    struct op *op;
+    struct plan_entry *e;
+    struct op_commit c; /* c.op == op; c.rc and c.err are the commit's result */
+    struct of_error err;
+    struct sync_deferred *next;
+};
+
+/* sync_exec's result for an entry whose row the committer will finish. */
+#define SYNC_DEFERRED 1
+
+/*
+ * sync.c: queue d (malloc'ed, filled but for next) for ctx->committer,
+ * waiting while many are queued; it is finished (sync_push_finish), recorded
+ * and freed on the committer's thread. Returns SYNC_DEFERRED.
+ */
+int sync_defer(struct sync_ctx *ctx, struct sync_deferred *d);
+/*
+ * sync_exec.c: after d's row was committed or refused (d->c.rc): announce
+ * the modified item, end the op, drop a settled conflict record. Returns
+ * d->c.rc.
+ */
+int sync_push_finish(struct sync_ctx *ctx, struct sync_deferred *d);
 
 /* sync.c: the job function queued by of_engine_sync_start. */
 int sync_job_run(struct of_engine *eng, struct job *job, void *arg);
@@ -54,7 +85,10 @@ void sync_args_free(void *arg);
 void sync_input(struct of_reconcile_input *in, const struct of_item *local,
                 const struct of_stat *remote, int remote_known);
 
-/* sync_exec.c: carry out entry e; 0 or a negative OF_E code (recorded by the caller). */
+/*
+ * sync_exec.c: carry out entry e; 0 or a negative OF_E code (recorded by the
+ * caller), or SYNC_DEFERRED for a push whose row the committer finishes.
+ */
 int sync_exec(struct sync_ctx *ctx, struct plan_entry *e, struct of_error *reterr);
 /*
  * Bring the server's version of e into the cache (file content when it was

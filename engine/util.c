@@ -24,6 +24,18 @@ of_now_ns(void)
 }
 
 void
+of_deadline_ms(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+void
 of_time_format(int64_t ns, char *buf, size_t cap)
 {
     time_t sec = (time_t)(ns / 1000000000);

@@ -12,6 +12,9 @@
 
 /* Wall-clock time in ns since the epoch. */
 int64_t of_now_ns(void);
+/* *ts = now + ms on CLOCK_REALTIME: the deadline pthread_cond_timedwait takes. */
+struct timespec;
+void of_deadline_ms(struct timespec *ts, long ms);
 
 /* RFC 3339 UTC with milliseconds ("2026-11-24T10:15:30.123Z") into buf (>= 32 bytes). */
 void of_time_format(int64_t ns, char *buf, size_t cap);
