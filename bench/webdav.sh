@@ -667,14 +667,16 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     # And PUT + HEAD pairs, the floor for a client that keeps each file's version.
     put_head_conf "$new" >"$tmp/cputh.conf"
     settle
+    a0=$(group_cpu_secs "$apache_pid")
     t0=$EPOCHREALTIME
     run_bg curl -sS -Z --parallel-max "$TRANSFERS" -K "$tmp/cputh.conf" \
         >"$tmp/cputh.codes" 2>"$tmp/cputh.err" || true
     cputh_secs+=("$(secs_since "$t0")")
+    cputh_apache=$(awk -v a="$a0" -v b="$(group_cpu_secs "$apache_pid")" 'BEGIN {printf "%.1f", b - a}')
     [[ $(grep -c '^20[14]$' "$tmp/cputh.codes") == "$small_files" && $(grep -c '^200$' "$tmp/cputh.codes") == "$small_files" ]] ||
         die "curl -Z PUT + HEAD: $(codes "$tmp/cputh.codes"); $(head -c 300 "$tmp/cputh.err")"
-    printf 'round %d  curl -Z PUT+HEAD %7.3f s (%s files/s)\n' "$r" "${cputh_secs[-1]}" \
-        "$(per_s "$small_files" "${cputh_secs[-1]}")"
+    printf 'round %d  curl -Z PUT+HEAD %7.3f s (%s files/s; CPU Apache %ss)\n' "$r" "${cputh_secs[-1]}" \
+        "$(per_s "$small_files" "${cputh_secs[-1]}")" "$cputh_apache"
     rm -rf "$new"
 done
 
