@@ -194,6 +194,7 @@ group_cpu_secs() { # pgid
     cat /proc/[0-9]*/stat 2>/dev/null | awk -v g="$1" -v hz="$clk_tck" \
         '{sub(/.*\) /, ""); if ($3 == g) t += $12 + $13} END {printf "%.2f", t / hz}'
 }
+group_cpu_since() { awk -v a="$1" -v b="$(group_cpu_secs "$2")" 'BEGIN {printf "%.1f", b - a}'; } # cpu0 pgid
 
 # ---------------------------------------------------------------- trees
 
@@ -632,7 +633,7 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     done
     secs=$(secs_since "$t0")
     out_cpu=$(cpu_since "$c0" "$daemon_pid")
-    out_apache=$(awk -v a="$a0" -v b="$(group_cpu_secs "$apache_pid")" 'BEGIN {printf "%.1f", b - a}')
+    out_apache=$(group_cpu_since "$a0" "$apache_pid")
     [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
     ctxsw=n/a
     if [[ -n $stat_pid ]]; then
@@ -656,7 +657,7 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     run_bg curl -sS -Z --parallel-max "$TRANSFERS" -w '%{http_code}\n' -K "$tmp/cput.conf" \
         >"$tmp/cput.codes" 2>"$tmp/cput.err" || true
     cput_secs+=("$(secs_since "$t0")")
-    cput_apache=$(awk -v a="$a0" -v b="$(group_cpu_secs "$apache_pid")" 'BEGIN {printf "%.1f", b - a}')
+    cput_apache=$(group_cpu_since "$a0" "$apache_pid")
     [[ $(grep -c '^20[14]$' "$tmp/cput.codes") == "$small_files" ]] ||
         die "curl -Z PUT: $(codes "$tmp/cput.codes"); $(head -c 300 "$tmp/cput.err")"
     diff -rq "$new" "$ref_dir/small" >"$tmp/diff.out" 2>&1 ||
@@ -672,7 +673,7 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     run_bg curl -sS -Z --parallel-max "$TRANSFERS" -K "$tmp/cputh.conf" \
         >"$tmp/cputh.codes" 2>"$tmp/cputh.err" || true
     cputh_secs+=("$(secs_since "$t0")")
-    cputh_apache=$(awk -v a="$a0" -v b="$(group_cpu_secs "$apache_pid")" 'BEGIN {printf "%.1f", b - a}')
+    cputh_apache=$(group_cpu_since "$a0" "$apache_pid")
     [[ $(grep -c '^20[14]$' "$tmp/cputh.codes") == "$small_files" && $(grep -c '^200$' "$tmp/cputh.codes") == "$small_files" ]] ||
         die "curl -Z PUT + HEAD: $(codes "$tmp/cputh.codes"); $(head -c 300 "$tmp/cputh.err")"
     printf 'round %d  curl -Z PUT+HEAD %7.3f s (%s files/s; CPU Apache %ss)\n' "$r" "${cputh_secs[-1]}" \

@@ -452,21 +452,18 @@ sync_defer(struct sync_ctx *ctx, struct sync_deferred *d)
     return SYNC_DEFERRED;
 }
 
-/* Commit the rows of list in one transaction, then finish and account for each. */
+/*
+ * Commit the rows of list (n of them, at most DEFER_MAX: sync_defer waits
+ * beyond that) in one transaction, then finish and account for each.
+ */
 static void
 commit_deferred(struct sync_ctx *ctx, struct sync_deferred *list, size_t n)
 {
-    struct op_commit **v = malloc(n * sizeof(*v));
+    struct op_commit *v[DEFER_MAX] = {0};
     size_t i = 0;
-    for (struct sync_deferred *d = list; d; d = d->next) {
-        if (v)
-            v[i++] = &d->c;
-        else
-            d->c.rc = engine_op_commit(d->op, 1, d->c.err);
-    }
-    if (v)
-        engine_ops_commit(ctx->eng, v, n);
-    free(v);
+    for (struct sync_deferred *d = list; d && i < n; d = d->next)
+        v[i++] = &d->c;
+    engine_ops_commit(ctx->eng, v, i);
     while (list) {
         struct sync_deferred *d = list;
         list = d->next;
