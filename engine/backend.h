@@ -65,6 +65,13 @@ struct of_backend;
 
 struct of_backend_ops {
     const char *name; /* "fs", "webdav" */
+    /*
+     * 1: a write's reply does not name the new version, which costs the
+     * backend a request of its own per file; after many writes into one
+     * directory, one list() of it names them all for less. 0: write's
+     * *ret_st is as good as it gets.
+     */
+    int versions_by_listing;
 
     /* Metadata of rel into *ret_st. */
     int (*stat)(struct of_backend *be, const char *rel, struct of_stat *ret_st,
@@ -89,7 +96,8 @@ struct of_backend_ops {
      * (read from offset 0; the fd is borrowed). if_match: NULL means no
      * precondition, "" means the file must not exist yet, anything else must
      * equal the current etag. The new content appears atomically. *ret_st
-     * (may be NULL) gets the metadata of the version written.
+     * gets the metadata of the version written; NULL when the caller learns
+     * it otherwise (see versions_by_listing), so nothing more is asked.
      */
     int (*write)(struct of_backend *be, const char *rel, int fd_in, const char *if_match,
                  struct of_stat *ret_st, struct of_error *reterr);

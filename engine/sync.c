@@ -6,8 +6,10 @@
  * build a plan. Before anything is deleted the plan is checked: a failed
  * or suspiciously empty listing stops the sync with nothing deleted, and a
  * plan that deletes more than the threshold waits for a person to confirm.
- * Then the plan runs in order (parents before children), one item at a
- * time, checking for abort between items.
+ * Then the plan runs: directories in order (parents first), then files
+ * with as many transfers at once as the share allows (their rows committed
+ * in groups, their new versions read in batches: sync_commit.c), then
+ * directory deletions; an abort stops between items.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,7 +86,7 @@ is_pull(enum of_sync_op op)
 /* Classify one item and add what must happen to the plan. */
 static void
 plan_item(struct sync_ctx *ctx, const char *path, const struct of_item *local,
-          const struct of_stat *remote)
+          const struct of_stat *remote, int64_t listed)
 {
     const struct of_sync_request *req = &ctx->args->req;
     struct plan_entry e = {0};
@@ -123,6 +125,7 @@ plan_item(struct sync_ctx *ctx, const char *path, const struct of_item *local,
     if (e.op == OF_SYNC_OP_SYNC_TO_CLIENT || e.op == OF_SYNC_OP_FILL)
         ctx->bytes += e.in.remote.size;
     e.item_id = local ? local->id : 0;
+    e.listed = listed;
     e.path = strdup(path);
     if (!e.path)
         return;
@@ -168,6 +171,7 @@ struct walk {
     struct subdir *subs;
     size_t n_subs, cap_subs;
     int64_t cached_children; /* children the cache knows to exist on the server */
+    int64_t listed;          /* as plan_entry.listed */
 };
 
 static void
@@ -196,13 +200,13 @@ visit_pair(struct walk *w, const char *name, const struct of_item *local,
         return; /* a server name too long for a share path: not ours to sync */
     if (local && w->ctx->args->req.skip_suspended && local->suspended)
         return;
-    plan_item(w->ctx, path, local, remote);
+    plan_item(w->ctx, path, local, remote, w->listed);
     if (!w->ctx->stop && descend(local, remote))
         queue_subdir(w, path, remote != NULL);
 }
 
-static int
-cmp_dirent(const void *a, const void *b)
+int
+sync_cmp_dirent(const void *a, const void *b)
 {
     return strcmp(((const struct of_dirent *)a)->name, ((const struct of_dirent *)b)->name);
 }
@@ -252,8 +256,9 @@ walk_dir(struct sync_ctx *ctx, const char *dir, int have_remote)
                              "'%s' disappeared while it was being listed", dir);
             return;
         }
+        w.listed = (int64_t)w.n;
         if (w.n)
-            qsort(w.ents, w.n, sizeof(*w.ents), cmp_dirent);
+            qsort(w.ents, w.n, sizeof(*w.ents), sync_cmp_dirent);
     }
     of_store_item_scan(ctx->eng->store, dir, 1, "", SIZE_MAX, merge_child, &w, NULL, NULL);
     while (!ctx->stop && w.i < w.n) {
@@ -301,7 +306,7 @@ plan_path(struct sync_ctx *ctx, const char *path)
         return;
     }
     struct of_item copy = *it;
-    struct walk w = {.ctx = ctx};
+    struct walk w = {.ctx = ctx, .listed = -1};
     char parent[OF_PATH_MAX + 1];
     of_path_parent(path, parent, sizeof(parent));
     w.dir = parent;
@@ -380,8 +385,8 @@ record_item(struct sync_ctx *ctx, const struct plan_entry *e, int rc, const stru
 }
 
 /* Account for entry e's result; the lock guards the job's records and ctx->err. */
-static void
-account(struct sync_ctx *ctx, struct plan_entry *e, int rc, const struct of_error *errp)
+void
+sync_account(struct sync_ctx *ctx, struct plan_entry *e, int rc, const struct of_error *errp)
 {
     struct of_error err = *errp;
     int conflict = rc == 0 && e->op == OF_SYNC_OP_CONFLICT;
@@ -408,136 +413,9 @@ run_entry(struct sync_ctx *ctx, struct plan_entry *e)
     struct of_error err = {0};
     int rc = sync_exec(ctx, e, &err);
     if (rc != SYNC_DEFERRED)
-        account(ctx, e, rc, &err);
-}
-
-/* ---- the file phase's committer ---- */
-
-/* Pushes queued before a worker waits for the committer to take them. */
-#define DEFER_MAX 256
-/*
- * The committer gathers a group for up to GATHER_MS after its first row, or
- * until GROUP_FULL rows wait: no worker waits for it, so the delay costs only
- * the rows' visibility, and each log sync then covers dozens of rows.
- */
-#define GATHER_MS 5
-#define GROUP_FULL 64
-
-struct sync_committer {
-    struct sync_ctx *ctx;
-    pthread_mutex_t lock;
-    pthread_cond_t work, room; /* something queued, or closing; the queue was taken */
-    struct sync_deferred *head, *tail;
-    size_t queued;
-    int closing; /* no more pushes: finish the queue and return */
-    pthread_t thread;
-};
-
-int
-sync_defer(struct sync_ctx *ctx, struct sync_deferred *d)
-{
-    struct sync_committer *cm = ctx->committer;
-    d->next = NULL;
-    pthread_mutex_lock(&cm->lock);
-    while (cm->queued >= DEFER_MAX)
-        pthread_cond_wait(&cm->room, &cm->lock);
-    if (cm->tail)
-        cm->tail->next = d;
-    else
-        cm->head = d;
-    cm->tail = d;
-    if (cm->queued++ == 0 || cm->queued == GROUP_FULL)
-        pthread_cond_signal(&cm->work);
-    pthread_mutex_unlock(&cm->lock);
-    return SYNC_DEFERRED;
-}
-
-/*
- * Commit the rows of list (n of them, at most DEFER_MAX: sync_defer waits
- * beyond that) in one transaction, then finish and account for each.
- */
-static void
-commit_deferred(struct sync_ctx *ctx, struct sync_deferred *list, size_t n)
-{
-    struct op_commit *v[DEFER_MAX] = {0};
-    size_t i = 0;
-    for (struct sync_deferred *d = list; d && i < n; d = d->next)
-        v[i++] = &d->c;
-    engine_ops_commit(ctx->eng, v, i);
-    while (list) {
-        struct sync_deferred *d = list;
-        list = d->next;
-        int rc = sync_push_finish(ctx, d);
-        account(ctx, d->e, rc, &d->err);
-        free(d);
-    }
-}
-
-/*
- * Takes what the workers queued, all of it at once: while it commits one
- * group (and syncs SQLite's log), the next one gathers, so the rows of many
- * pushes share one log sync and no worker waits for it.
- */
-static void *
-committer(void *arg)
-{
-    of_thread_name("of-commit");
-    struct sync_committer *cm = arg;
-    pthread_mutex_lock(&cm->lock);
-    for (;;) {
-        while (!cm->head && !cm->closing)
-            pthread_cond_wait(&cm->work, &cm->lock);
-        if (!cm->head)
-            break;
-        struct timespec until;
-        of_deadline_ms(&until, GATHER_MS);
-        while (cm->queued < GROUP_FULL && !cm->closing &&
-               pthread_cond_timedwait(&cm->work, &cm->lock, &until) == 0)
-            ;
-        struct sync_deferred *list = cm->head;
-        size_t n = cm->queued;
-        cm->head = cm->tail = NULL;
-        cm->queued = 0;
-        pthread_cond_broadcast(&cm->room);
-        pthread_mutex_unlock(&cm->lock);
-        commit_deferred(cm->ctx, list, n);
-        pthread_mutex_lock(&cm->lock);
-    }
-    pthread_mutex_unlock(&cm->lock);
-    return NULL;
-}
-
-/* Start ctx's committer; 0, or -1 (then pushes commit on their workers' threads). */
-static int
-committer_start(struct sync_ctx *ctx, struct sync_committer *cm)
-{
-    *cm = (struct sync_committer){.ctx = ctx};
-    pthread_mutex_init(&cm->lock, NULL);
-    pthread_cond_init(&cm->work, NULL);
-    pthread_cond_init(&cm->room, NULL);
-    if (pthread_create(&cm->thread, NULL, committer, cm) != 0) {
-        pthread_mutex_destroy(&cm->lock);
-        pthread_cond_destroy(&cm->work);
-        pthread_cond_destroy(&cm->room);
-        return -1;
-    }
-    ctx->committer = cm;
-    return 0;
-}
-
-/* Once no worker pushes any more: let the committer finish the queue, and stop it. */
-static void
-committer_stop(struct sync_ctx *ctx, struct sync_committer *cm)
-{
-    pthread_mutex_lock(&cm->lock);
-    cm->closing = 1;
-    pthread_cond_signal(&cm->work);
-    pthread_mutex_unlock(&cm->lock);
-    pthread_join(cm->thread, NULL);
-    pthread_mutex_destroy(&cm->lock);
-    pthread_cond_destroy(&cm->work);
-    pthread_cond_destroy(&cm->room);
-    ctx->committer = NULL;
+        sync_account(ctx, e, rc, &err);
+    if (e->batch)
+        sync_batch_ran(ctx, e->batch);
 }
 
 static int
@@ -603,16 +481,16 @@ run_plan(struct sync_ctx *ctx)
     int n = ctx->share->rec.transfers > 0 ? ctx->share->rec.transfers : 4;
     pthread_t workers[32];
     int started = 0;
-    struct sync_committer cm;
-    int committing = committer_start(ctx, &cm) == 0;
+    if (sync_committer_start(ctx) == 0)
+        sync_batches_plan(ctx);
     for (int i = 1; i < n && i < 32; i++)
         if (pthread_create(&workers[started], NULL, file_worker, &fp) == 0)
             started++;
     file_worker(&fp);
     for (int i = 0; i < started; i++)
         pthread_join(workers[i], NULL);
-    if (committing)
-        committer_stop(ctx, &cm);
+    sync_batches_finish(ctx);
+    sync_committer_stop(ctx);
     for (size_t i = ctx->n_plan; i-- > 0 && !stopped(ctx);)
         if (is_dir_entry(&ctx->plan[i]) && is_delete(&ctx->plan[i]))
             run_entry(ctx, &ctx->plan[i]);

@@ -45,6 +45,30 @@ as_conflict(struct sync_ctx *ctx, struct plan_entry *e, enum of_sync_state state
 
 /* ---- client to server ---- */
 
+/*
+ * The row of a pushed file, with the server's new version st. The local
+ * mtime stays: it is the file's, which the server's copy need not share.
+ */
+static void
+set_pushed(struct op *op, const struct of_stat *st)
+{
+    char hash[OF_HASH_HEX];
+    memcpy(hash, op->item.local.hash, sizeof(hash));
+    int64_t mtime = op->item.local.mtime_ns;
+    engine_op_set_synced(op, st, hash);
+    op->item.local.mtime_ns = mtime;
+}
+
+/* Pushed d's row, with the server's new version st, goes to the committer. */
+static int
+pushed_row(struct sync_ctx *ctx, struct sync_deferred *d, const struct of_stat *st)
+{
+    set_pushed(d->op, st);
+    d->c = (struct op_commit){d->op, 1, 0, NULL};
+    d->c.err = &d->err;
+    return sync_defer(ctx, d);
+}
+
 static int
 push(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error *reterr)
 {
@@ -81,8 +105,14 @@ push(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error 
     /* A backend without version tags gives none to check: never read "" as "must not exist". */
     if (!create && if_match && !if_match[0])
         if_match = NULL;
-    rc = op->share->be->ops->write(op->share->be, op->rel, fd, if_match, &st, reterr);
+    /* With a committer, the row is finished by it; in a batch, the new version comes later. */
+    struct sync_deferred *d = ctx->committer ? calloc(1, sizeof(*d)) : NULL;
+    int batched = d && e->batch;
+    rc = op->share->be->ops->write(op->share->be, op->rel, fd, if_match, batched ? NULL : &st,
+                                   reterr);
     close(fd);
+    if (rc < 0)
+        free(d);
     if (rc == OF_E(PRECONDITION))
         return as_conflict(ctx, e,
                            create ? OF_SYNC_FileCreatedOnClient_FileChangedOnServer
@@ -90,21 +120,65 @@ push(struct sync_ctx *ctx, struct op *op, struct plan_entry *e, struct of_error 
                            reterr);
     if (rc < 0)
         return rc;
-    char hash[OF_HASH_HEX];
-    memcpy(hash, it->local.hash, sizeof(hash));
-    int64_t mtime = it->local.mtime_ns;
-    engine_op_set_synced(op, &st, hash);
-    it->local.mtime_ns = mtime;
-    struct sync_deferred *d = ctx->committer ? calloc(1, sizeof(*d)) : NULL;
     if (d) {
-        *d = (struct sync_deferred){.op = op, .e = e, .c = {op, 1, 0, NULL}};
-        d->c.err = &d->err;
-        return sync_defer(ctx, d);
+        *d = (struct sync_deferred){.op = op, .e = e};
+        return batched ? sync_batch_add(ctx, e->batch, d) : pushed_row(ctx, d, &st);
     }
+    set_pushed(op, &st);
     rc = engine_op_commit_grouped(op, 1, reterr);
     if (rc == 0)
         announce(ctx, OF_EV_ItemModified, it->path, OF_ITEM_FILE, 1, 0);
     return rc;
+}
+
+/*
+ * The listing is read after the last PUT of the batch, so a file in it is
+ * ours unless another writer came in between. Where the listing shows
+ * another size, another type or no file, one surely did: that is a
+ * conflict, never a version taken for ours. A listing that cannot be read
+ * leaves the versions unknown (no tag): the next sync then reads the
+ * server's copy again instead of trusting it.
+ */
+void
+sync_push_settle(struct sync_ctx *ctx, const char *dir, struct sync_deferred *list)
+{
+    struct of_dirent *ents = NULL;
+    size_t n = 0;
+    struct of_error lerr = {0};
+    int listed = ctx->share->be->ops->list(ctx->share->be, dir, &ents, &n, &lerr) == 0;
+    if (listed && n > 1)
+        qsort(ents, n, sizeof(*ents), sync_cmp_dirent);
+    while (list) {
+        struct sync_deferred *d = list;
+        list = d->next;
+        struct of_item *it = &d->op->item;
+        struct of_dirent key;
+        snprintf(key.name, sizeof(key.name), "%s", of_path_name(it->path));
+        const struct of_dirent *found =
+            listed && n ? bsearch(&key, ents, n, sizeof(*ents), sync_cmp_dirent) : NULL;
+        if (!listed) {
+            struct of_stat unknown = {
+                .type = OF_STAT_FILE, .size = it->local.size, .mtime_ns = of_now_ns()};
+            pushed_row(ctx, d, &unknown);
+        } else if (found && found->st.type == OF_STAT_FILE && found->st.size == it->local.size &&
+                   found->st.etag[0]) {
+            pushed_row(ctx, d, &found->st);
+        } else {
+            struct of_error err = {0};
+            int create = d->e->op == OF_SYNC_OP_CREATE_SERVER_COPY;
+            of_log_info("sync: '%s' changed on the server right after it was written", it->path);
+            int rc = as_conflict(ctx, d->e,
+                                 !found   ? (create ? OF_SYNC_FileCreatedOnClient_DeletedOnServer
+                                                    : OF_SYNC_FileChangedOnClient_DeletedOnServer)
+                                 : create ? OF_SYNC_FileCreatedOnClient_FileChangedOnServer
+                                          : OF_SYNC_FileChangedOnClient_ChangedOnServer,
+                                 &err);
+            engine_op_end(d->op);
+            sync_account(ctx, d->e, rc, &err);
+            free(d);
+        }
+    }
+    free(ents);
 }
 
 int

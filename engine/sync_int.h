@@ -10,6 +10,8 @@
 #include "engine_int.h"
 #include "reconcile.h"
 
+struct sync_batch;
+
 /* One planned operation on one item. */
 struct plan_entry {
     char *path; /* owned */
@@ -17,6 +19,20 @@ struct plan_entry {
     struct of_reconcile_input in;
     struct of_reconcile_result res;
     int64_t item_id; /* the cached item, 0 when the client has none */
+    /* Entries of the parent's listing in the walk; 0: not listed (new there); -1: unknown. */
+    int64_t listed;
+    struct sync_batch *batch; /* a push whose new version a listing names, or NULL */
+};
+
+/*
+ * Pushes into one directory whose new versions are read together, from one
+ * listing of the directory once the last of them has run, instead of one
+ * request per file after its PUT (see versions_by_listing in backend.h).
+ */
+struct sync_batch {
+    char *dir;                    /* share-relative; owned */
+    size_t left;                  /* entries not run yet; guarded by ctx->lock */
+    struct sync_deferred *pushed; /* written, waiting for the listing; guarded by ctx->lock */
 };
 
 /* A sync job's arguments: the request with owned copies of its paths. */
@@ -44,7 +60,9 @@ struct sync_ctx {
     size_t n_conflicts;
     struct of_item scratch;           /* working space for lookups (the walk's thread only) */
     pthread_mutex_t lock;             /* while the plan runs: job records, err, unavailable */
-    struct sync_committer *committer; /* in the file phase (sync.c): where pushes' rows go */
+    struct sync_committer *committer; /* in the file phase (sync_commit.c): where pushes' rows go */
+    struct sync_batch *batches;       /* owned, n_batches of them; plan entries point in */
+    size_t n_batches;
 };
 
 /*
@@ -61,15 +79,45 @@ struct sync_deferred {
     struct sync_deferred *next;
 };
 
-/* sync_exec's result for an entry whose row the committer will finish. */
+/* sync_exec's result for an entry whose row the committer (or its batch) will finish. */
 #define SYNC_DEFERRED 1
 
 /*
- * sync.c: queue d (malloc'ed, filled but for next) for ctx->committer,
- * waiting while many are queued; it is finished (sync_push_finish), recorded
- * and freed on the committer's thread. Returns SYNC_DEFERRED.
+ * sync_commit.c: queue d (malloc'ed, filled but for next) for
+ * ctx->committer, waiting while many are queued; it is finished
+ * (sync_push_finish), recorded and freed on the committer's thread.
+ * Returns SYNC_DEFERRED.
  */
 int sync_defer(struct sync_ctx *ctx, struct sync_deferred *d);
+/* Start ctx->committer for the file phase: 0, or -1 (then rows commit on the workers). */
+int sync_committer_start(struct sync_ctx *ctx);
+/* Once no worker pushes any more: the committer finishes its queue and stops. */
+void sync_committer_stop(struct sync_ctx *ctx);
+
+/*
+ * sync_commit.c: group the plan's pushes into ctx->batches where the
+ * backend names versions by listing and the listings are small enough to
+ * be cheaper than a request per file. Before the file phase, with the
+ * committer running.
+ */
+void sync_batches_plan(struct sync_ctx *ctx);
+/* Park pushed d (the op is written, its row not yet settled) in batch b. Returns SYNC_DEFERRED. */
+int sync_batch_add(struct sync_ctx *ctx, struct sync_batch *b, struct sync_deferred *d);
+/* An entry of b has run (whatever its result); the last one settles b's pushes. */
+void sync_batch_ran(struct sync_ctx *ctx, struct sync_batch *b);
+/* After the workers: settle what batches still hold (a stopped sync), then free them. */
+void sync_batches_finish(struct sync_ctx *ctx);
+/* sync.c: a directory listing's entries in name order (qsort/bsearch). */
+int sync_cmp_dirent(const void *a, const void *b);
+/* sync.c: the job's record of e's result (the lock is taken inside). */
+void sync_account(struct sync_ctx *ctx, struct plan_entry *e, int rc, const struct of_error *err);
+/*
+ * sync_exec.c: the pushes of list (all in share-relative dir) learn their
+ * new versions from one listing of dir and go to the committer; a file the
+ * listing shows changed again (another writer came between) is a conflict
+ * and its row stays dirty. Owns list.
+ */
+void sync_push_settle(struct sync_ctx *ctx, const char *dir, struct sync_deferred *list);
 /*
  * sync_exec.c: after d's row was committed or refused (d->c.rc): announce
  * the modified item, end the op, drop a settled conflict record. Returns

@@ -529,6 +529,7 @@ wd_free(struct of_backend *be)
 
 static const struct of_backend_ops webdav_ops = {
     .name = "webdav",
+    .versions_by_listing = 1,
     .stat = wd_stat,
     .list = wd_list,
     .read = webdav_read,

@@ -299,6 +299,8 @@ webdav_write(struct of_backend *be, const char *rel, int fd_in, const char *if_m
         return webdav_create_fail(w, rel, st, "writing", err);
     if (st < 200 || st >= 300)
         return webdav_status_fail(w, st, "writing", rel, err);
+    if (!ret_st)
+        return 0; /* the caller reads the new version from a listing */
     /*
      * The new version's name: the server's own word when the PUT reply gave
      * one; else asked at once, with a HEAD where the server's listings are
@@ -316,7 +318,6 @@ webdav_write(struct of_backend *be, const char *rel, int fd_in, const char *if_m
         out.mtime_ns = out.mtime_ns ? out.mtime_ns : of_now_ns();
         of_webdav_etag_set(etag, &out);
     }
-    if (ret_st)
-        *ret_st = out;
+    *ret_st = out;
     return 0;
 }

@@ -15,10 +15,12 @@
 #include "harness.h"
 
 #include <dirent.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +29,7 @@
 #define BIG_SIZE ((int64_t)20 * 1024 * 1024)
 #define RIGHT_PW "s3cret-Right-pw"
 #define WRONG_PW "wr0ng-Pw-xyz"
+#define MANY 30 /* files edited offline in one directory: pushed as one batch */
 
 struct wenv {
     int skip;
@@ -447,6 +450,110 @@ test_offline_writes_sync_out(void **state)
     assert_int_equal(conflict_count(&w->d), 0);
 }
 
+/* The MANY files many/fNN.txt on the server and in the cache, then edited offline. */
+static void
+many_edited_offline(struct wenv *w)
+{
+    char rel[32], text[96];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(rel, sizeof(rel), "many/f%02d.txt", i);
+        seed(w, rel, BASE);
+        ASSERT_READ(&w->d, rel, BASE);
+    }
+    set_online(&w->d, 0);
+    for (int i = 0; i < MANY; i++) {
+        snprintf(rel, sizeof(rel), "many/f%02d.txt", i);
+        snprintf(text, sizeof(text), "edited offline %d %.*s", i, i,
+                 "................................");
+        put_ok(&w->d, rel, text, 1);
+    }
+}
+
+/*
+ * Pushes into one directory learn their new versions from one listing of
+ * it: the versions must be the server's own, or the next sync would fetch
+ * every file again (or call it a conflict).
+ */
+static void
+test_many_offline_writes_sync_out_and_the_next_sync_moves_nothing(void **state)
+{
+    struct wenv *w = env_of(state);
+    many_edited_offline(w);
+    set_online(&w->d, 1);
+    struct it_response *r = sync_ok(&w->d, NULL);
+    char rel[32], text[96];
+    for (int i = 0; i < MANY; i++) {
+        snprintf(rel, sizeof(rel), "many/f%02d.txt", i);
+        snprintf(text, sizeof(text), "edited offline %d %.*s", i, i,
+                 "................................");
+        ASSERT_ON_SERVER(w, rel, text);
+        if (result_of(r, rel))
+            fail_msg("the sync after the push still did something to '%s':\n%s", rel, r->body);
+    }
+    it_response_free(r);
+    assert_int_equal(conflict_count(&w->d), 0);
+}
+
+struct rewriter {
+    const struct wenv *w;
+    int fd; /* inotify on the served many/ */
+    volatile int stop, fired;
+};
+
+/* The moment the server has written many/f00.txt, another writer replaces it. */
+static void *
+rewrite_after_put(void *arg)
+{
+    struct rewriter *rw = arg;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (!rw->stop && !rw->fired) {
+        struct pollfd p = {.fd = rw->fd, .events = POLLIN};
+        ssize_t n = poll(&p, 1, 50) == 1 ? read(rw->fd, buf, sizeof(buf)) : 0;
+        for (char *at = buf; n > 0 && at < buf + n && !rw->fired;) {
+            const struct inotify_event *ev = (const struct inotify_event *)at;
+            if (ev->len && strcmp(ev->name, "f00.txt") == 0) {
+                static const char theirs[] = "another writer's version, longer than ours";
+                rw->fired =
+                    it_dav_put_file(&rw->w->dav, "many/f00.txt", theirs, sizeof(theirs) - 1) == 0;
+            }
+            at += sizeof(*ev) + ev->len;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Another writer replaces a file right after our PUT, before the listing
+ * that names the batch's versions: its version must not be taken for ours
+ * (a later push would overwrite it unseen); it is a conflict, both kept.
+ */
+static void
+test_a_change_between_a_put_and_its_listing_is_a_conflict(void **state)
+{
+    struct wenv *w = env_of(state);
+    many_edited_offline(w);
+    char dir[PATH_MAX];
+    it_dav_path(&w->dav, "many", dir);
+    struct rewriter rw = {.w = w, .fd = inotify_init1(IN_NONBLOCK)};
+    assert_true(rw.fd >= 0);
+    assert_true(inotify_add_watch(rw.fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) >= 0);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, rewrite_after_put, &rw), 0);
+    set_online(&w->d, 1);
+    rw.stop = 1;
+    pthread_join(t, NULL);
+    close(rw.fd);
+    assert_true(rw.fired);
+    ASSERT_ON_SERVER(w, "many/f00.txt", "another writer's version, longer than ours");
+    ASSERT_ON_SERVER(w, "many/f01.txt", "edited offline 1 .");
+    assert_int_equal(conflict_count(&w->d), 1);
+    struct it_response *r = it_get(&w->d, "/api/v1/items/srv/s/many/f00.txt");
+    IT_ASSERT_JBOOL(r->json, "change.dirty", 1);
+    it_response_free(r);
+    set_online(&w->d, 0);
+    ASSERT_READ(&w->d, "many/f00.txt", "edited offline 0 ");
+}
+
 static void
 test_server_edits_sync_in(void **state)
 {
@@ -693,6 +800,8 @@ main(int argc, char **argv)
         BOTH(test_lists_and_reads_files_with_ranges, setup),
         BOTH(test_online_writes_reach_the_server, setup),
         BOTH(test_offline_writes_sync_out, setup),
+        BOTH(test_many_offline_writes_sync_out_and_the_next_sync_moves_nothing, setup),
+        BOTH(test_a_change_between_a_put_and_its_listing_is_a_conflict, setup),
         BOTH(test_server_edits_sync_in, setup),
         BOTH(test_a_write_over_a_server_change_answers_412_and_overwrites_nothing, setup),
         BOTH(test_both_changed_ask_records_and_keep_all_keeps_both, setup),
