@@ -15,6 +15,7 @@
  *   OF_E(EXISTS)         the target exists (mkdir, create-only write, rename)
  *   OF_E(NOT_EMPTY)      removing a directory that still has entries
  *   OF_E(PRECONDITION)   the etag precondition did not hold
+ *   OF_E(LOCKED)         another client holds a lock on the item (WebDAV)
  *   OF_E(UNAVAILABLE)    the share cannot be reached: root missing, network
  *                        or I/O error, timeout. Never read as a deletion.
  *   OF_E(IO)             another failure local to this request

@@ -45,7 +45,8 @@
     X(IO, 500, "io-error", "A disk operation failed")                                              \
     X(STORE, 500, "store-error", "The metadata store failed")                                      \
     X(NOMEM, 500, "out-of-memory", "Out of memory")                                                \
-    X(INTERNAL, 500, "internal-error", "Internal error")
+    X(INTERNAL, 500, "internal-error", "Internal error")                                           \
+    X(LOCKED, 423, "locked", "The item is locked on the server")
 
 enum of_errcode {
 #define OF_ERR_ENUM(name, status, code, title) OF_ERRC_##name,

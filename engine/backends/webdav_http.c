@@ -508,8 +508,9 @@ webdav_status_fail(const struct webdav *w, long st, const char *what, const char
         return FAIL(err, OF_E(NOT_FOUND), "'%s' does not exist", p);
     if (st == 412)
         return FAIL(err, OF_E(PRECONDITION), "'%s' changed on the server", p);
+    /* Another client's lock: this item waits, the share stays online. */
     if (st == 423)
-        return FAIL(err, OF_E(UNAVAILABLE), "'%s' is locked on the server", p);
+        return FAIL(err, OF_E(LOCKED), "'%s' is locked on the server", p);
     if (st == 507)
         return FAIL(err, OF_E(IO), "the server is out of space while %s '%s'", what, p);
     if (st >= 500)

@@ -297,6 +297,9 @@ webdav_write(struct of_backend *be, const char *rel, int fd_in, const char *if_m
         return FAIL(err, OF_E(NOT_A_FILE), "'%s' is a directory", rel);
     if (st == 404 || st == 409 || st >= 500)
         return webdav_create_fail(w, rel, st, "writing", err);
+    /* Apache answers a PUT below another client's lock with 207: never a success for PUT. */
+    if (st == 207 || st == 423)
+        return webdav_status_fail(w, 423, "writing", rel, err);
     if (st < 200 || st >= 300)
         return webdav_status_fail(w, st, "writing", rel, err);
     if (!ret_st)

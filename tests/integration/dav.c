@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -383,23 +384,56 @@ discard(char *data, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-/* The HTTP status of a PROPFIND on the collection; 0 when nothing answers. */
+struct lock_reply {
+    char *tok;
+    size_t cap;
+};
+
+static size_t
+lock_token_header(char *line, size_t size, size_t n, void *ud)
+{
+    struct lock_reply *lr = ud;
+    size_t len = size * n;
+    static const char name[] = "lock-token:";
+    if (len > sizeof(name) && strncasecmp(line, name, sizeof(name) - 1) == 0) {
+        const char *v = line + sizeof(name) - 1;
+        size_t vlen = len - (sizeof(name) - 1);
+        while (vlen && (*v == ' ' || *v == '\t'))
+            v++, vlen--;
+        while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+            vlen--;
+        snprintf(lr->tok, lr->cap, "%.*s", (int)vlen, v);
+    }
+    return len;
+}
+
+/* method on REL with one header (may be NULL) and body (may be NULL): the HTTP status, 0 if none.
+ */
 static long
-poke(const struct it_dav *dav)
+dav_request(const struct it_dav *dav, const char *method, const char *rel, const char *header,
+            const char *body, struct lock_reply *lr)
 {
     CURL *c = curl_easy_init();
     if (!c)
         return 0;
-    char *url = it_fmt("%s/", dav->url);
-    struct curl_slist *h = curl_slist_append(NULL, "Depth: 0");
+    char *url = it_fmt("%s/%s", dav->url, rel);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/xml");
+    if (header)
+        h = curl_slist_append(h, header);
     long status = 0;
     curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PROPFIND");
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+    if (lr) {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, lock_token_header);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, lr);
+    }
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L); /* the tls server's own certificate */
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
     if (curl_easy_perform(c) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -407,6 +441,34 @@ poke(const struct it_dav *dav)
     curl_easy_cleanup(c);
     free(url);
     return status;
+}
+
+/* The HTTP status of a PROPFIND on the collection; 0 when nothing answers. */
+static long
+poke(const struct it_dav *dav)
+{
+    return dav_request(dav, "PROPFIND", "", "Depth: 0", NULL, NULL);
+}
+
+int
+it_dav_lock(const struct it_dav *dav, const char *rel, char *tok, size_t cap)
+{
+    static const char body[] = "<?xml version=\"1.0\"?><D:lockinfo xmlns:D=\"DAV:\">"
+                               "<D:lockscope><D:exclusive/></D:lockscope>"
+                               "<D:locktype><D:write/></D:locktype></D:lockinfo>";
+    struct lock_reply lr = {tok, cap};
+    tok[0] = '\0';
+    long st = dav_request(dav, "LOCK", rel, "Timeout: Second-60", body, &lr);
+    return st == 200 && tok[0] ? 0 : -1;
+}
+
+int
+it_dav_unlock(const struct it_dav *dav, const char *rel, const char *tok)
+{
+    char *h = it_fmt("Lock-Token: %s", tok);
+    long st = dav_request(dav, "UNLOCK", rel, h, NULL, NULL);
+    free(h);
+    return st == 204 ? 0 : -1;
 }
 
 static int

@@ -74,6 +74,16 @@ char *it_dav_read_file(const struct it_dav *dav, const char *rel, size_t *ret_le
 /* The host path of REL in the served tree into buf (PATH_MAX bytes). */
 void it_dav_path(const struct it_dav *dav, const char *rel, char *buf);
 
+/*
+ * LOCK the served REL as another client would (exclusive write lock, 60 s;
+ * Apache): its lock token, "<opaquelocktoken:...>", into tok (cap bytes).
+ * Returns 0 or -1.
+ */
+int it_dav_lock(const struct it_dav *dav, const char *rel, char *tok, size_t cap);
+
+/* UNLOCK REL with the token it_dav_lock gave; 0 or -1. */
+int it_dav_unlock(const struct it_dav *dav, const char *rel, const char *tok);
+
 /* Print the tail of the server's error log to stderr (diagnostics). */
 void it_dav_dump_log(const struct it_dav *dav);
 

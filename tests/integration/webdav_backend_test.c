@@ -212,6 +212,38 @@ test_files_are_created_read_replaced_and_removed_with_preconditions(void **state
     assert_int_equal(be->ops->stat(be, "../x", &st, &err), OF_E(BAD_PATH));
 }
 
+/*
+ * Another client's lock (Apache; nginx without a lock zone has none):
+ * writes and removals answer LOCKED, never UNAVAILABLE (the share is
+ * reachable) and never success (Apache answers a PUT below a locked
+ * collection with 207); nothing changes, and all works once it is gone.
+ */
+static void
+test_another_clients_lock_answers_locked_and_changes_nothing(void **state)
+{
+    struct benv *b = env_of(state);
+    struct of_backend *be = b->be;
+    struct of_error err = {0};
+    char tok[256], dtok[256];
+    assert_int_equal(do_write(b, "locked.txt", "before the lock", "", NULL), 0);
+    assert_int_equal(it_dav_mkdir(&b->dav, "held"), 0);
+    assert_int_equal(it_dav_lock(&b->dav, "locked.txt", tok, sizeof(tok)), 0);
+    assert_int_equal(it_dav_lock(&b->dav, "held/", dtok, sizeof(dtok)), 0);
+    assert_int_equal(do_write(b, "locked.txt", "over the lock", NULL, NULL), OF_E(LOCKED));
+    assert_int_equal(be->ops->remove(be, "locked.txt", NULL, &err), OF_E(LOCKED));
+    assert_int_equal(do_write(b, "held/new.txt", "below a locked directory", NULL, NULL),
+                     OF_E(LOCKED));
+    char *on = it_dav_read_file(&b->dav, "locked.txt", NULL);
+    assert_string_equal(on, "before the lock");
+    free(on);
+    assert_null(it_dav_read_file(&b->dav, "held/new.txt", NULL));
+    assert_int_equal(be->ops->probe(be, &err), 0);
+    assert_int_equal(it_dav_unlock(&b->dav, "locked.txt", tok), 0);
+    assert_int_equal(it_dav_unlock(&b->dav, "held/", dtok), 0);
+    assert_int_equal(do_write(b, "locked.txt", "after the lock", NULL, NULL), 0);
+    assert_int_equal(do_write(b, "held/new.txt", "after the lock", NULL, NULL), 0);
+}
+
 static void
 test_directories_are_made_listed_and_removed_only_when_empty(void **state)
 {
@@ -706,6 +738,9 @@ main(int argc, char **argv)
         BOTH(test_files_are_created_read_replaced_and_removed_with_preconditions, setup),
         BOTH(test_directories_are_made_listed_and_removed_only_when_empty, setup),
         BOTH(test_renames_keep_to_the_contract, setup),
+        {"test_another_clients_lock_answers_locked_and_changes_nothing (apache)",
+         test_another_clients_lock_answers_locked_and_changes_nothing, setup, teardown,
+         &kinds[IT_DAV_APACHE]},
         BOTH(test_many_threads_share_one_backend, setup),
         BOTH(test_a_whole_read_names_the_version_as_a_listing_does, setup),
         BOTH(test_an_update_at_a_stale_tag_never_overwrites, setup),
