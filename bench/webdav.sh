@@ -195,6 +195,28 @@ group_cpu_secs() { # pgid
         '{sub(/.*\) /, ""); if ($3 == g) t += $12 + $13} END {printf "%.2f", t / hz}'
 }
 group_cpu_since() { awk -v a="$1" -v b="$(group_cpu_secs "$2")" 'BEGIN {printf "%.1f", b - a}'; } # cpu0 pgid
+# Context switches and system calls of Apache's processes (perf stat), from
+# apache_stat_begin to apache_stat_end FILES, per file, into $astat (not in a
+# subshell: it must wait for perf to write its counts). Unlike CPU time, which
+# a loaded host inflates (steal time shows as the guest's own), these count
+# work, so they compare clients across noisy runs.
+astat_pid=
+apache_stat_begin() {
+    astat_pid=
+    command -v perf >/dev/null || return 0
+    perf stat -x, -e context-switches,raw_syscalls:sys_enter -p "$(pgrep -g "$apache_pid" | paste -sd,)" \
+        -o "$tmp/astat.csv" 2>/dev/null &
+    astat_pid=$!
+}
+astat=
+apache_stat_end() { # files
+    astat=n/a
+    [[ -n $astat_pid ]] || return 0
+    kill -INT "$astat_pid"
+    wait "$astat_pid" || true
+    astat=$(awk -F, -v n="$1" '$3 == "context-switches" {c = $1} $3 == "raw_syscalls:sys_enter" {s = $1}
+        END {printf "%.1f switches, %.1f syscalls", c / n, s / n}' "$tmp/astat.csv")
+}
 
 # ---------------------------------------------------------------- trees
 
@@ -313,6 +335,11 @@ done
     die "Apache did not come up"
 }
 dav=http://127.0.0.1:$apache_port/dav
+# Apache creates its DAV lock database on the first write; writes that race
+# that creation wait a second (seen with three PUTs at once on a fresh
+# server). One write first, so that no measured client pays for it.
+curl -s -o /dev/null -T /dev/null "$dav/share/.warm-up" &&
+    curl -s -o /dev/null -X DELETE "$dav/share/.warm-up" || die "Apache refused the warm-up PUT"
 
 # ---------------------------------------------------------------- our daemon
 
@@ -621,6 +648,7 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
         perf stat -x, -e context-switches -p "$daemon_pid" -o "$tmp/ctxsw.csv" 2>/dev/null &
         stat_pid=$!
     fi
+    apache_stat_begin
     t0=$EPOCHREALTIME
     connection online
     while :; do
@@ -634,6 +662,8 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     secs=$(secs_since "$t0")
     out_cpu=$(cpu_since "$c0" "$daemon_pid")
     out_apache=$(group_cpu_since "$a0" "$apache_pid")
+    apache_stat_end "$small_files"
+    out_astat=$astat
     [[ -z $perf_pid ]] || { kill -INT "$perf_pid"; wait "$perf_pid" || true; }
     ctxsw=n/a
     if [[ -n $stat_pid ]]; then
@@ -645,25 +675,28 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     job=$(ccurl -f "$api/jobs?limit=1") || daemon_die "cannot read the jobs"
     diff -rq "$new" "$share_dir/small" >"$tmp/diff.out" 2>&1 ||
         daemon_die "after sync-out the server differs from the written files: $(head -n 3 "$tmp/diff.out")"
-    printf 'round %d  offline rewrite %8.3f s (%s files/s)   sync-out %8.3f s (%s files/s; job %s by %s, %ss, itemsDone %s, CPU daemon %ss, Apache %ss, daemon context switches per file %s)\n' \
+    printf 'round %d  offline rewrite %8.3f s (%s files/s)   sync-out %8.3f s (%s files/s; job %s by %s, %ss, itemsDone %s, CPU daemon %ss, Apache %ss, daemon context switches per file %s; Apache per file %s)\n' \
         "$r" "$put_secs" "${put_rates[-1]}" "$secs" "$(per_s "$small_files" "$secs")" "$(json_str state "$job")" \
-        "$(json_str createdBy "$job")" "$(job_secs "$job")" "$(json_num itemsDone "$job")" "$out_cpu" "$out_apache" "$ctxsw"
+        "$(json_str createdBy "$job")" "$(job_secs "$job")" "$(json_num itemsDone "$job")" "$out_cpu" "$out_apache" "$ctxsw" "$out_astat"
 
     # The same files PUT by curl -Z to the reference collection (overwriting, as above).
     put_conf "$new" >"$tmp/cput.conf"
     settle
     a0=$(group_cpu_secs "$apache_pid")
+    apache_stat_begin
     t0=$EPOCHREALTIME
     run_bg curl -sS -Z --parallel-max "$TRANSFERS" -w '%{http_code}\n' -K "$tmp/cput.conf" \
         >"$tmp/cput.codes" 2>"$tmp/cput.err" || true
     cput_secs+=("$(secs_since "$t0")")
     cput_apache=$(group_cpu_since "$a0" "$apache_pid")
+    apache_stat_end "$small_files"
+    cput_astat=$astat
     [[ $(grep -c '^20[14]$' "$tmp/cput.codes") == "$small_files" ]] ||
         die "curl -Z PUT: $(codes "$tmp/cput.codes"); $(head -c 300 "$tmp/cput.err")"
     diff -rq "$new" "$ref_dir/small" >"$tmp/diff.out" 2>&1 ||
         die "after curl -Z PUT the server differs from the written files: $(head -n 3 "$tmp/diff.out")"
-    printf 'round %d  curl -Z -T PUT  %8.3f s (%s files/s; CPU Apache %ss)\n' "$r" "${cput_secs[-1]}" \
-        "$(per_s "$small_files" "${cput_secs[-1]}")" "$cput_apache"
+    printf 'round %d  curl -Z -T PUT  %8.3f s (%s files/s; CPU Apache %ss; Apache per file %s)\n' "$r" "${cput_secs[-1]}" \
+        "$(per_s "$small_files" "${cput_secs[-1]}")" "$cput_apache" "$cput_astat"
 
     # And PUT + HEAD pairs, the floor for a client that keeps each file's version.
     put_head_conf "$new" >"$tmp/cputh.conf"
