@@ -24,6 +24,29 @@ mib_s() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.0f", (s > 0 ? n / 1048576 / 
 json_str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" <<<"$2" | head -n 1; } # field json (first match)
 json_num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2" | head -n 1; }
 
+# Polls URL (an items query with flags=dirty) until its page is empty, on
+# one keep-alive connection, every POLL seconds, and prints the seconds from
+# T0 (an $EPOCHREALTIME) to the poll that found it empty. A perl loop, not a
+# curl process per poll: those cost some 10 ms of CPU each (curl, awk,
+# sleep), taken from the two CPUs the daemon and the server share while the
+# sync runs, which would be measured against ours. The token is read from
+# TOKEN_FILE, never put on a command line. Exits 1 after TIMEOUT seconds, 2
+# on an answer other than 200 (the answer's status on stderr).
+wait_clean() { # url token_file poll timeout t0
+    perl -MHTTP::Tiny -MTime::HiRes=time,sleep -e '
+        my ($url, $tf, $poll, $limit, $t0) = @ARGV;
+        open my $f, "<", $tf or die "wait_clean: $tf: $!\n";
+        chomp(my $token = <$f>);
+        my $h = HTTP::Tiny->new(keep_alive => 1, default_headers => {Authorization => "Bearer $token"});
+        for (;;) {
+            my $r = $h->get($url);
+            unless ($r->{success}) { print STDERR "wait_clean: $r->{status} $r->{reason}\n"; exit 2 }
+            if (index($r->{content}, q("items":[])) >= 0) { printf "%.3f\n", time - $t0; exit 0 }
+            exit 1 if time - $t0 > $limit;
+            sleep $poll;
+        }' "$@"
+}
+
 job_secs() {
     local s e
     s=$(sed -n 's/.*"startedAt":"\([^"]*\)".*/\1/p' <<<"$1" | head -n 1)

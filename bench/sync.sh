@@ -38,7 +38,7 @@ OUT_SIZE=${OUT_SIZE:-4096}         # ... of this many bytes
 OUT_RUNS=${OUT_RUNS:-3}            # offline-rewrite-online rounds
 PARALLEL=${PARALLEL:-8}            # concurrent curl processes for the rewrite
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-600}  # seconds before a sync counts as hung
-POLL=${POLL:-0.05}                 # seconds between dirty-item polls
+POLL=${POLL:-0.02}                 # seconds between dirty-item polls
 NPROC=$(nproc)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -70,6 +70,8 @@ need curl curl
 need rsync rsync
 need unison unison
 need perl perl-base
+# HTTP::Tiny (wait_clean in lib.sh) is in Debian's perl, not in perl-base.
+perl -MHTTP::Tiny -e 1 2>/dev/null || need HTTP::Tiny perl
 
 # ---------------------------------------------------------------- build
 
@@ -378,15 +380,9 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     # From the PUT online (which starts the background sync) until no dirty item is left.
     t=$EPOCHREALTIME
     connection out online
-    while :; do
-        page=$(ccurl -f "$api/items?under=//bench/out&depth=all&flags=dirty&limit=1") ||
-            daemon_die "cannot poll the dirty items of //bench/out"
-        [[ $page == *'"items":[]'* ]] && break
-        awk -v a="$(secs_since "$t")" -v b="$SYNC_TIMEOUT" 'BEGIN {exit !(a < b)}' ||
-            daemon_die "sync-out: dirty items left ${SYNC_TIMEOUT}s after going online ($(count_dirty out) of $OUT_FILES)"
-        sleep "$POLL"
-    done
-    secs=$(secs_since "$t")
+    secs=$(wait_clean "$api/items?under=//bench/out&depth=all&flags=dirty&limit=1" "$tmp/data/admin.token" \
+        "$POLL" "$SYNC_TIMEOUT" "$t") ||
+        daemon_die "sync-out: dirty items left ${SYNC_TIMEOUT}s after going online, or the poll failed ($(count_dirty out) of $OUT_FILES)"
     out_secs+=("$secs")
     out_rates+=("$(awk -v n="$OUT_FILES" -v s="$secs" 'BEGIN {printf "%.0f", n / s}')")
     # The background job that did it (the newest sync job).

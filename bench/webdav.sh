@@ -57,7 +57,7 @@ SINGLE_TRIES=${SINGLE_TRIES:-5}            # single-file curls per round (differ
 PARALLEL=${PARALLEL:-8}                    # curl processes for the offline rewrite through the API
 PIN_TIMEOUT=${PIN_TIMEOUT:-900}            # seconds before a pin counts as hung
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-600}          # seconds before a sync-out counts as hung
-POLL=${POLL:-0.05}                         # seconds between dirty-item polls
+POLL=${POLL:-0.02}                         # seconds between dirty-item polls
 PERF=${PERF:-}                             # a dir: perf record the daemon during each sync-out there
 PERF_ARGS=${PERF_ARGS:--g}                 # ... with these options (-e context-switches -g: where threads block)
 LOG_LEVEL=${LOG_LEVEL:-info}               # the daemon's (debug: a line per WebDAV request)
@@ -97,6 +97,8 @@ need() { # command package
 }
 need curl curl
 need perl perl-base
+# HTTP::Tiny (wait_clean in lib.sh) is in Debian's perl, not in perl-base.
+perl -MHTTP::Tiny -e 1 2>/dev/null || need HTTP::Tiny perl
 need apache2 apache2
 ((RCLONE)) && need rclone rclone
 [[ -x $apache_bin && -r $apache_mods/mod_dav_fs.so ]] || die "no $apache_bin with mod_dav_fs in $apache_mods"
@@ -651,15 +653,9 @@ for ((r = 1; r <= OUT_RUNS; r++)); do
     apache_stat_begin
     t0=$EPOCHREALTIME
     connection online
-    while :; do
-        page=$(ccurl -f "$api/items?under=//b/d&depth=all&flags=dirty&limit=1") ||
-            daemon_die "cannot poll the dirty items of //b/d"
-        [[ $page == *'"items":[]'* ]] && break
-        awk -v a="$(secs_since "$t0")" -v b="$SYNC_TIMEOUT" 'BEGIN {exit !(a < b)}' ||
-            daemon_die "sync-out: dirty items left ${SYNC_TIMEOUT}s after going online ($(count_dirty) of $small_files)"
-        sleep "$POLL"
-    done
-    secs=$(secs_since "$t0")
+    secs=$(wait_clean "$api/items?under=//b/d&depth=all&flags=dirty&limit=1" "$tmp/data/admin.token" \
+        "$POLL" "$SYNC_TIMEOUT" "$t0") ||
+        daemon_die "sync-out: dirty items left ${SYNC_TIMEOUT}s after going online, or the poll failed ($(count_dirty) of $small_files)"
     out_cpu=$(cpu_since "$c0" "$daemon_pid")
     out_apache=$(group_cpu_since "$a0" "$apache_pid")
     apache_stat_end "$small_files"
@@ -741,6 +737,15 @@ r_large_cz=$(ratio "$cz_large_med" "$pin_large_med")
 r_out=$(ratio "$cput_med" "$out_med")
 r_out_head=$(ratio "$cputh_med" "$out_med")
 goal() { awk -v v="$1" -v lim="$2" 'BEGIN {print (v >= lim ? "met" : "NOT met")}'; }
+# Each round's own ratio (ours / theirs of that round, run minutes apart):
+# on a shared machine a load that comes and goes hits both runs of a round
+# alike, so these show how steady the median's ratio is.
+round_ratios() { # "theirs..." "ours..."
+    local -a a=($1) b=($2)
+    local i out=
+    for ((i = 0; i < ${#a[@]} && i < ${#b[@]}; i++)); do out+=" $(ratio "${a[i]}" "${b[i]}")"; done
+    echo "${out# }"
+}
 
 echo
 printf 'median pin small            %8.3f s  (%s files/s)\n' "$pin_small_med" "$small_files_s"
@@ -767,10 +772,10 @@ printf 'median curl -Z -T PUT small %8.3f s  (%s files/s, %s MiB/s)\n' "$cput_me
     "$(mib_s "$small_bytes" "$cput_med")"
 printf 'median curl -Z PUT+HEAD     %8.3f s  (%s files/s)\n' "$cputh_med" "$(per_s "$small_files" "$cputh_med")"
 echo "ratios are ours/theirs in files/s or MiB/s (1.00 = as fast):"
-echo "ratio pin small / curl -Z:        $r_small   (goal >= 0.80: $(goal "$r_small" 0.8))"
+echo "ratio pin small / curl -Z:        $r_small   (goal >= 0.80: $(goal "$r_small" 0.8)); rounds: $(round_ratios "${cz_small[*]}" "${pin_small[*]}")"
 echo "ratio pin large / curl one file:  $r_large   (goal >= 0.90: $(goal "$r_large" 0.9)); against curl's wall time $r_large_wall"
 echo "ratio pin large / curl -Z:        $r_large_cz"
-echo "ratio sync-out / curl -Z -T PUT:  $r_out   (goal >= 0.80: $(goal "$r_out" 0.8))"
+echo "ratio sync-out / curl -Z -T PUT:  $r_out   (goal >= 0.80: $(goal "$r_out" 0.8)); rounds: $(round_ratios "${cput_secs[*]}" "${out_secs[*]}")"
 echo "ratio sync-out / curl -Z PUT+HEAD: $r_out_head"
 if ((RCLONE)); then
     echo "ratio pin small / rclone:         $(ratio "$rc_small_med" "$pin_small_med");   / rclone -t$RCLONE_TRANSFERS: $(ratio "$rc16_small_med" "$pin_small_med")"
