@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The webdav backend's transfers. Each backend owns a pool of at most
- * `transfers` curl easy handles; a request borrows one (webdav_xfer_init),
- * performs on its caller's thread (webdav_run: curl_easy_perform) and gives
- * it back (webdav_xfer_done), reset but with its live connection, which the
- * next request reuses. The pool's size is the share's limit of requests and
- * connections at once; the parallelism of a pin or sync comes from the
- * engine's workers, each blocking in its own request. Body callbacks (the
- * PROPFIND parser, a read's sink) run on that thread too, so a sink's bytes
- * are hashed and written where they arrive, in parallel across requests.
+ * The webdav backend's transfers. A request borrows an easy handle of its
+ * server's pool (webdav_xfer_init; webdav_pool.c), performs on its caller's
+ * thread (webdav_run: curl_easy_perform) and gives it back
+ * (webdav_xfer_done), reset but with its live connection, which the next
+ * request to that server reuses. A share holds at most `transfers` handles
+ * at once: its limit of requests and connections; the parallelism of a pin
+ * or sync comes from the engine's workers, each blocking in its own
+ * request. Body callbacks (the PROPFIND parser, a read's sink) run on that
+ * thread too, so a sink's bytes are hashed and written where they arrive,
+ * in parallel across requests.
  *
  * Why not one curl multi handle driven by a thread of its own (sessions 1
  * to 3 did that): every request then crossed two threads, and a profile of
@@ -39,59 +40,6 @@
 #define RECV_BUFFER (256L * 1024)
 /* A sink is written in blocks of up to this much. */
 #define SINK_CHUNK ((size_t)256 * 1024)
-
-/* ---- the pool of easy handles ---- */
-
-/*
- * Borrow a handle for a request: an idle one (with its live connection), or
- * a new one while fewer than w->transfers exist; else wait for one to come
- * back. After the stop, a spare that webdav_run will not perform (*ret_pooled
- * 0), so that the request fails as a closed share, not as out of memory.
- * NULL only when out of memory.
- */
-static CURL *
-pool_take(struct webdav *w, int *ret_pooled)
-{
-    CURL *c = NULL;
-    pthread_mutex_lock(&w->lock);
-    while (!w->stopping && w->n_idle == 0 && w->n_handles >= w->transfers)
-        pthread_cond_wait(&w->pool_cv, &w->lock);
-    int pooled = !w->stopping;
-    if (pooled && w->n_idle > 0)
-        c = w->idle[--w->n_idle];
-    else if (pooled)
-        w->n_handles++; /* made below, outside the lock */
-    pthread_mutex_unlock(&w->lock);
-    *ret_pooled = pooled;
-    if (c)
-        return c;
-    c = curl_easy_init();
-    if (!c && pooled) {
-        pthread_mutex_lock(&w->lock);
-        w->n_handles--;
-        pthread_cond_signal(&w->pool_cv);
-        pthread_mutex_unlock(&w->lock);
-    }
-    return c;
-}
-
-/*
- * Give a handle back: reset first, so that it keeps no pointer into the
- * request that used it (its headers, its struct xfer), only its connection.
- */
-static void
-pool_give(struct webdav *w, CURL *c, int pooled)
-{
-    if (!pooled) {
-        curl_easy_cleanup(c);
-        return;
-    }
-    curl_easy_reset(c);
-    pthread_mutex_lock(&w->lock);
-    w->idle[w->n_idle++] = c;
-    pthread_cond_signal(&w->pool_cv);
-    pthread_mutex_unlock(&w->lock);
-}
 
 static int
 stopping(const struct webdav *w)
@@ -360,7 +308,7 @@ webdav_xfer_init(struct webdav *w, struct xfer *x, const char *method, const cha
     x->w = w;
     x->fd = -1;
     x->content_length = -1;
-    x->easy = pool_take(w, &x->pooled);
+    x->easy = webdav_pool_take(w, &x->pooled);
     if (!x->easy)
         return OF_E(NOMEM);
     CURL *c = x->easy;
@@ -416,7 +364,7 @@ void
 webdav_xfer_done(struct xfer *x)
 {
     if (x->easy)
-        pool_give(x->w, x->easy, x->pooled);
+        webdav_pool_give(x->w, x->easy, x->pooled);
     free(x->sbuf);
     curl_slist_free_all(x->hdrs);
     of_webdav_xml_free(x->xml);
@@ -556,34 +504,4 @@ webdav_url_of(const struct webdav *w, const char *rel, int collection)
         *o++ = '/';
     *o = '\0';
     return u;
-}
-
-/* ---- starting and stopping ---- */
-
-int
-webdav_start(struct webdav *w, struct of_error *err)
-{
-    w->idle = calloc((size_t)w->transfers, sizeof(*w->idle));
-    if (!w->idle)
-        return FAIL(err, OF_E(NOMEM), "out of memory");
-    pthread_cond_init(&w->pool_cv, NULL);
-    return 0;
-}
-
-void
-webdav_stop(struct webdav *w)
-{
-    if (!w->idle)
-        return;
-    pthread_mutex_lock(&w->lock);
-    __atomic_store_n(&w->stopping, 1, __ATOMIC_RELEASE);
-    pthread_cond_broadcast(&w->pool_cv); /* those waiting for a handle take a spare */
-    while (w->n_idle < w->n_handles)
-        pthread_cond_wait(&w->pool_cv, &w->lock);
-    pthread_mutex_unlock(&w->lock);
-    for (int i = 0; i < w->n_idle; i++)
-        curl_easy_cleanup(w->idle[i]);
-    free(w->idle);
-    w->idle = NULL;
-    pthread_cond_destroy(&w->pool_cv);
 }

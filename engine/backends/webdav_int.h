@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Internals of the webdav backend, shared by its three files only: webdav.c
- * (the object, PROPFIND, operations on names), webdav_rw.c (read and write)
- * and webdav_http.c (the pool of easy handles and the requests). Not a contract
- * for anyone else: the engine sees backend.h.
+ * Internals of the webdav backend, shared by its four files only: webdav.c
+ * (the object, PROPFIND, operations on names), webdav_rw.c (read and write),
+ * webdav_http.c (the requests) and webdav_pool.c (the easy handles, one pool
+ * per server). Not a contract for anyone else: the engine sees backend.h.
  */
 #ifndef OF_WEBDAV_INT_H
 #define OF_WEBDAV_INT_H
@@ -20,6 +20,8 @@
 #define FAIL(err, code, ...) (of_error_set((err), (code), __VA_ARGS__), (code))
 
 #define HDR_VALUE_MAX 256
+
+struct webdav_server; /* webdav_pool.c: the easy handles of one server */
 
 struct webdav {
     struct of_backend base;
@@ -43,16 +45,16 @@ struct webdav {
     int preconds;
 
     /*
-     * The pool of easy handles (under lock): a request borrows one for its
-     * whole life and performs on its caller's thread; each handle keeps its
-     * live connection for the next request. At most `transfers` exist, so
-     * that is the share's limit of requests and connections at once.
+     * w->lock guards the fields above that change (propfind_etags,
+     * preconds). The easy handles are the server's (webdav_pool.c): one
+     * pool for every share on a server, so a connection serves them all.
+     * This share holds n_lent of them (under the server's lock), at most
+     * `transfers`: its limit of requests and connections at once.
      */
     pthread_mutex_t lock;
-    pthread_cond_t pool_cv; /* a handle came back */
-    CURL **idle;            /* transfers slots; n_idle of them hold handles */
-    int n_idle, n_handles;  /* idle ones; all made and not yet freed */
-    int stopping;           /* set once (atomic reads outside lock) */
+    struct webdav_server *server;
+    int n_lent;
+    int stopping; /* set once (atomic reads outside lock) */
 };
 
 enum body_mode { BODY_DISCARD, BODY_XML, BODY_SINK };
@@ -99,22 +101,32 @@ struct xfer {
     long status;
 };
 
-/* ---- webdav_http.c: the pool of easy handles ---- */
+/* ---- webdav_pool.c: the easy handles, one pool per server ---- */
 
 /*
- * Make w's pool (empty: handles are made as requests need them, up to
- * w->transfers). 0, or OF_E(NOMEM) with a detail in err. Whatever it
- * returns, webdav_stop undoes it; w->lock must be initialised first.
+ * Join the pool of w's server (made on first use). 0, or OF_E(NOMEM) with a
+ * detail in err. Whatever it returns, webdav_stop undoes it.
  */
 int webdav_start(struct webdav *w, struct of_error *err);
 /*
  * Stop w: requests running end with CURLE_ABORTED_BY_CALLBACK within about
  * a second (curl calls the progress callback at least that often), later
- * ones are refused likewise. Waits until every handle is back, then frees
- * them and their connections. Accepts a w that webdav_start never ran on or
+ * ones are refused likewise. Waits until every handle w borrowed is back,
+ * then leaves the server's pool (the last share to leave frees its handles
+ * and their connections). Accepts a w that webdav_start never ran on or
  * failed for. Call it once, when no operation can start any more.
  */
 void webdav_stop(struct webdav *w);
+/*
+ * Borrow a handle for one of w's requests: an idle one of its server (with
+ * its live connection) or a new one, waiting while w holds `transfers`.
+ * After the stop, a spare that is never performed (*ret_pooled 0), so that
+ * the request fails as a closed share, not as out of memory. NULL only when
+ * out of memory. The caller owns it until webdav_pool_give.
+ */
+CURL *webdav_pool_take(struct webdav *w, int *ret_pooled);
+/* Give c back (reset: it keeps no pointer into the request, only its connection). */
+void webdav_pool_give(struct webdav *w, CURL *c, int pooled);
 
 /* ---- webdav_http.c: requests ---- */
 

@@ -382,6 +382,35 @@ test_many_threads_share_one_backend(void **state)
     assert_in_range(open, 1, defaults.transfers);
 }
 
+/*
+ * Two shares on one server: their requests, taking turns, go over one
+ * connection, which the server's pool keeps for either; the share that
+ * leaves first leaves it to the other.
+ */
+static void
+test_two_shares_on_one_server_share_its_connections(void **state)
+{
+    struct benv *b = env_of(state);
+    struct of_backend_options one = defaults;
+    one.transfers = 1;
+    struct of_backend *other = NULL;
+    assert_int_equal(open_backend(b->dav.url, &one, &other), 0);
+    struct of_backend *turn[2] = {b->be, other};
+    for (int i = 0; i < 6; i++) {
+        struct of_dirent *v = NULL;
+        size_t n = 0;
+        struct of_error err = {0};
+        assert_int_equal(turn[i % 2]->ops->list(turn[i % 2], "", &v, &n, &err), 0);
+        free(v);
+    }
+    assert_int_equal(connections_to(b->dav.port), 1);
+    of_backend_free(other);
+    struct of_stat st;
+    struct of_error err = {0};
+    assert_int_equal(b->be->ops->stat(b->be, "", &st, &err), 0);
+    assert_int_equal(connections_to(b->dav.port), 1);
+}
+
 /* Entries of the served directory whose names start with prefix. */
 static int
 served_with_prefix(const struct benv *b, const char *prefix)
@@ -742,6 +771,7 @@ main(int argc, char **argv)
          test_another_clients_lock_answers_locked_and_changes_nothing, setup, teardown,
          &kinds[IT_DAV_APACHE]},
         BOTH(test_many_threads_share_one_backend, setup),
+        BOTH(test_two_shares_on_one_server_share_its_connections, setup),
         BOTH(test_a_whole_read_names_the_version_as_a_listing_does, setup),
         BOTH(test_an_update_at_a_stale_tag_never_overwrites, setup),
         BOTH(test_a_silent_or_absent_server_is_unavailable_in_time, setup),
