@@ -51,7 +51,7 @@ api_render_item(const struct of_item_view *v)
         " s:{s:b, s:b, s:b, s:b, s:b, s:b},"
         " s:{s:I, s:I},"
         " s:{s:b, s:b, s:b, s:b, s:b, s:b, s:b},"
-        " s:b, s:b, s:b, s:{s:b, s:b}, s:b, s:b, s:o}",
+        " s:b, s:b, s:b, s:{s:b, s:b}, s:b, s:b, s:o, s:{s:s, s:o}}",
         "path", it->path, "type", of_item_type_name(it->type), "parent", jparent, "local",
         render_copy(&it->local), "remote", render_copy(&it->remote), "original",
         render_copy(&it->original), "change", "dirty", of_item_dirty(it), "createdOffline",
@@ -63,7 +63,10 @@ api_render_item(const struct of_item_view *v)
         "ghosted", it->ghosted, "sparse", it->sparse, "encrypted", it->encrypted, "suspend",
         "suspended", it->suspended, "root", it->suspended_root, "transparentlyCached",
         it->transparent, "markedForDeletion", it->marked_delete, "lastAccess",
-        api_render_time(it->last_access_ns));
+        api_render_time(it->last_access_ns), "connection", "state",
+        of_conn_state_name(v->conn_state), "reason",
+        v->conn_state == OF_CONN_OFFLINE ? json_string(of_offline_reason_name(v->conn_reason))
+                                         : json_null());
 }
 
 json_t *

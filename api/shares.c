@@ -246,7 +246,7 @@ api_servers_list(struct api_request *req)
         int online = 0;
         for (; j < n && strcmp(v[j].rec.server, v[i].rec.server) == 0; j++) {
             json_array_append_new(shares, json_string(v[j].rec.share));
-            online |= v[j].conn.state == OF_CONN_ONLINE;
+            online |= of_conn_up(v[j].conn.state);
         }
         char path[OF_SEGMENT_MAX + 3];
         snprintf(path, sizeof(path), "//%s", v[i].rec.server);

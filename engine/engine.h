@@ -224,6 +224,11 @@ int of_engine_token_bootstrap(struct of_engine *eng, char *ret_path, size_t cap,
 
 /* ---- shares and connection state (shares.c) ---- */
 
+/*
+ * OFFLINEFILES_CONNECT_STATE. Transparently cached is online on a slow link:
+ * requests reach the server and what is read is cached transparently
+ * (partly: some of a server's shares are).
+ */
 enum of_conn_state {
     OF_CONN_UNKNOWN = 0,
     OF_CONN_OFFLINE = 1,
@@ -231,6 +236,13 @@ enum of_conn_state {
     OF_CONN_TRANSPARENT = 3,
     OF_CONN_PARTLY_TRANSPARENT = 4,
 };
+
+/* Does a reported state let requests reach the server? */
+static inline int
+of_conn_up(enum of_conn_state state)
+{
+    return state >= OF_CONN_ONLINE;
+}
 
 enum of_offline_reason {
     OF_REASON_NONE = 0,
@@ -315,6 +327,14 @@ struct of_item_view {
     struct of_pin_info pin;
     int64_t dirty_bytes_local;
     int online; /* the item's share is online */
+    /*
+     * GetConnectState of the item: its share's state, except that an item
+     * the server is not asked about is offline with a reason of its own:
+     * suspended (in a suspended tree), versionConflict (an offline change
+     * held by a conflict record: served from the cache until resolved).
+     */
+    enum of_conn_state conn_state;
+    enum of_offline_reason conn_reason;
 };
 
 /* FindItem: the item at path as seen by user. OF_E(NOT_FOUND) when not cached. */

@@ -35,6 +35,18 @@ struct share_rt {
     char last_error[512];
 };
 
+/*
+ * Is s's link slow (its last measured latency over its slowLinkMs)? Read
+ * under shares_lock. Such a share is offline with reason slow when it is set
+ * to go offline on a slow link; otherwise it stays online and files read
+ * from it are cached transparently: its state shows as transparentlyCached.
+ */
+static inline int
+engine_share_slow(const struct share_rt *s)
+{
+    return s->rec.slow_ms > 0 && s->latency_ms > s->rec.slow_ms;
+}
+
 #define TOKEN_CACHE_SIZE 64
 
 /* A token already checked: its hash and who holds it. Tokens are never revoked yet. */
@@ -211,6 +223,9 @@ void engine_share_set(struct of_engine *eng, struct share_rt *s, enum of_conn_st
 void engine_share_failed(struct of_engine *eng, struct share_rt *s, const struct of_error *err);
 /* Snapshot of a share's connection state. */
 void engine_share_conn(struct of_engine *eng, struct share_rt *s, struct of_conn_info *ret);
+/* The state and offline reason s shows (shares_lock held): transparentlyCached on a slow link. */
+void engine_share_state(const struct share_rt *s, enum of_conn_state *ret_state,
+                        enum of_offline_reason *ret_reason);
 
 /* Backend options from a share record (strings borrowed from rec). */
 void engine_share_options(const struct of_share_rec *rec, struct of_backend_options *opts);

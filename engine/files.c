@@ -89,7 +89,7 @@ keep_content(struct op *op, const char *user)
         (op->have_item && op->item.content[0] && !op->item.transparent))
         return KEEP_CACHED;
     pthread_mutex_lock(&op->eng->shares_lock);
-    int slow = op->share->rec.slow_ms > 0 && op->share->latency_ms > op->share->rec.slow_ms;
+    int slow = engine_share_slow(op->share);
     pthread_mutex_unlock(&op->eng->shares_lock);
     return slow ? KEEP_TRANSPARENT : KEEP_NONE;
 }

@@ -51,20 +51,47 @@ of_item_flag_name(enum of_item_flag flag)
     return (unsigned)flag < OF_FLAG__COUNT ? flag_names[flag] : "";
 }
 
-/* Is the share with this id online? Unknown ids count as offline. */
-static int
-share_id_online(struct of_engine *eng, int64_t share_id)
+/* The state the share with this id shows. Unknown ids: unknown. */
+static void
+share_id_state(struct of_engine *eng, int64_t share_id, enum of_conn_state *ret_state,
+               enum of_offline_reason *ret_reason)
 {
-    int online = 0;
+    *ret_state = OF_CONN_UNKNOWN;
+    *ret_reason = OF_REASON_NONE;
     pthread_mutex_lock(&eng->shares_lock);
     for (size_t i = 0; i < eng->n_shares; i++) {
         if (eng->shares[i]->rec.id == share_id) {
-            online = eng->shares[i]->state == OF_CONN_ONLINE;
+            engine_share_state(eng->shares[i], ret_state, ret_reason);
             break;
         }
     }
     pthread_mutex_unlock(&eng->shares_lock);
-    return online;
+}
+
+/*
+ * An item of a share that is up is offline all the same where the server is
+ * not asked about it: in a suspended tree, or while its offline change waits
+ * on a conflict record.
+ */
+static void
+item_state(struct of_engine *eng, const struct of_item *item, struct of_item_view *v)
+{
+    if (!of_conn_up(v->conn_state) || item->type == OF_ITEM_SERVER || item->type == OF_ITEM_SHARE)
+        return;
+    struct of_conflict_rec *rec = NULL;
+    if (item->suspended) {
+        v->conn_reason = OF_REASON_SUSPENDED;
+    } else if (of_item_dirty(item) && (rec = malloc(sizeof(*rec))) != NULL &&
+               of_store_conflict_find(eng->store, item->path, rec, NULL) == 0) {
+        v->conn_reason = OF_REASON_VERSION_CONFLICT;
+    } else {
+        if (item->transparent)
+            v->conn_state = OF_CONN_TRANSPARENT;
+        free(rec);
+        return;
+    }
+    free(rec);
+    v->conn_state = OF_CONN_OFFLINE;
 }
 
 int
@@ -85,11 +112,18 @@ engine_item_view(struct of_engine *eng, const struct of_item *item, const char *
         char server[OF_SEGMENT_MAX + 1], share[OF_SEGMENT_MAX + 1];
         struct of_conn_info ci;
         of_path_split(item->path, server, share, NULL);
-        ret_view->online = of_engine_connection_get(eng, server, NULL, &ci, NULL) == 0 &&
-                           ci.state == OF_CONN_ONLINE;
+        if (of_engine_connection_get(eng, server, NULL, &ci, NULL) == 0) {
+            ret_view->conn_state = ci.state;
+            ret_view->conn_reason = ci.reason;
+        } else {
+            ret_view->conn_state = OF_CONN_UNKNOWN;
+            ret_view->conn_reason = OF_REASON_NONE;
+        }
     } else {
-        ret_view->online = share_id_online(eng, item->share_id);
+        share_id_state(eng, item->share_id, &ret_view->conn_state, &ret_view->conn_reason);
     }
+    ret_view->online = of_conn_up(ret_view->conn_state);
+    item_state(eng, item, ret_view);
     return 0;
 }
 

@@ -305,13 +305,22 @@ engine_share_failed(struct of_engine *eng, struct share_rt *s, const struct of_e
 }
 
 void
+engine_share_state(const struct share_rt *s, enum of_conn_state *ret_state,
+                   enum of_offline_reason *ret_reason)
+{
+    *ret_state = s->state;
+    *ret_reason = s->state == OF_CONN_OFFLINE ? s->reason : OF_REASON_NONE;
+    if (s->state == OF_CONN_ONLINE && engine_share_slow(s))
+        *ret_state = OF_CONN_TRANSPARENT; /* online; what is read is cached transparently */
+}
+
+void
 engine_share_conn(struct of_engine *eng, struct share_rt *s, struct of_conn_info *ret)
 {
     pthread_mutex_lock(&eng->shares_lock);
     memset(ret, 0, sizeof(*ret));
-    ret->state = s->state;
-    ret->reason = s->state == OF_CONN_OFFLINE ? s->reason : OF_REASON_NONE;
-    ret->slow = s->reason == OF_REASON_SLOW;
+    engine_share_state(s, &ret->state, &ret->reason);
+    ret->slow = s->state == OF_CONN_OFFLINE ? s->reason == OF_REASON_SLOW : engine_share_slow(s);
     ret->latency_ms = s->latency_ms > 0 ? s->latency_ms : -1;
     ret->last_change_ns = s->last_change_ns;
     ret->next_probe_ns =
@@ -644,11 +653,24 @@ of_engine_connection_get(struct of_engine *eng, const char *server, const char *
         return of_error_set(reterr, OF_E(NO_SHARE), "no share of server //%s is configured",
                             server);
     }
-    /* A server is online while any of its shares is. */
+    /*
+     * A server is online while any of its shares is; transparently cached
+     * when all of those are, partly when some are. Offline, it shows its
+     * first share's reason.
+     */
+    size_t up = 0, transparent = 0;
     *ret_info = v[0].conn;
-    for (size_t i = 1; i < n; i++)
-        if (v[i].conn.state == OF_CONN_ONLINE)
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].conn.state == OF_CONN_OFFLINE)
+            continue;
+        if (up++ == 0)
             *ret_info = v[i].conn;
+        transparent += v[i].conn.state == OF_CONN_TRANSPARENT;
+    }
+    if (up)
+        ret_info->state = transparent == up ? OF_CONN_TRANSPARENT
+                          : transparent     ? OF_CONN_PARTLY_TRANSPARENT
+                                            : OF_CONN_ONLINE;
     free(v);
     return 0;
 }

@@ -74,7 +74,7 @@ background_pass(struct of_engine *eng, const char *only_root)
     for (size_t i = 0; i < n; i++) {
         char root[2 * OF_SEGMENT_MAX + 4];
         snprintf(root, sizeof(root), "//%s/%s", v[i].rec.server, v[i].rec.share);
-        if ((only_root && strcmp(only_root, root) != 0) || v[i].conn.state != OF_CONN_ONLINE)
+        if ((only_root && strcmp(only_root, root) != 0) || !of_conn_up(v[i].conn.state))
             continue;
         if (!engine_dirty_below(eng, root))
             continue;

@@ -252,6 +252,8 @@ async function loadStatus() {
 
 // ---------------------------------------------------------------- shares
 
+const UP_STATES = ['online', 'transparentlyCached', 'partlyTransparentlyCached'];
+
 function connBadge(conn) {
   const st = conn && conn.state ? conn.state : 'unknown';
   const reason = st === 'offline' && conn.reason ? ` (${conn.reason})` : '';
@@ -261,7 +263,8 @@ function connBadge(conn) {
 function renderShares() {
   const tbody = $('shares-table').querySelector('tbody');
   const rows = state.shares.map((s) => {
-    const online = s.connection && s.connection.state === 'online';
+    // Transparently cached is online too: a slow link the share works on.
+    const online = s.connection && UP_STATES.includes(s.connection.state);
     const conn = s.connection || {};
     return h('tr', { dataset: { path: s.path } },
       h('th', { scope: 'row' }, h('span', { class: 'mono' }, s.path)),

@@ -910,12 +910,14 @@ await check('stay online on a slow link', {
     method: 'PATCH', path: '/api/v1/shares/dav/basic', json: { offlineOnSlowLink: false },
     expect: { status: 200 }, verify: (r, d) => shareSettings(d, { offlineOnSlowLink: false, slowLinkMs: 50, transfers: 3 }),
 });
-await until('the prober to bring the share back', async () => (await conn('dav/basic'))?.state === 'online');
+// Up again on the same slow link, not set to go offline on it: transparently cached.
+await until('the prober to bring the share back', async () => (await conn('dav/basic'))?.state === 'transparentlyCached');
 dav.delayMs = 0;
-await check('back online, latency measured', {
+await check('back up on a slow link, latency measured: transparently cached', {
     path: '/api/v1/shares/dav/basic', expect: { status: 200 },
-    verify: (r, d) => want(d.connection.state === 'online' && d.connection.reason === null && d.connection.slow === false &&
-        Number.isInteger(d.connection.latencyMs) && d.connection.latencyMs >= 300 && d.connection.nextProbeAt === null,
+    verify: (r, d) => want(d.connection.state === 'transparentlyCached' && d.connection.reason === null &&
+        d.connection.slow === true && Number.isInteger(d.connection.latencyMs) && d.connection.latencyMs >= 300 &&
+        d.connection.nextProbeAt === null,
     JSON.stringify(d.connection)),
 });
 await check('forced offline: no probe planned', {

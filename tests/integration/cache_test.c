@@ -659,12 +659,13 @@ test_files_read_over_a_slow_link_are_cached_transparently(void **state)
     assert_int_equal(r->status, 503);
     it_response_free(r);
     assert_int_equal(it_env_replug(env), 0);
+    /* Up on a slow link, and not set to go offline on one: transparently cached. */
     long long latency = -1;
     for (int i = 0; i < 200 && latency < 10; i++) {
         r = it_get(&env->d, "/api/v1/connection/srv/s");
         const char *st = json_string_value(it_jget(r->json, "state"));
         json_t *lat = it_jget(r->json, "latencyMs");
-        if (st && strcmp(st, "online") == 0 && json_is_integer(lat))
+        if (st && strcmp(st, "offline") != 0 && json_is_integer(lat))
             latency = (long long)json_integer_value(lat);
         it_response_free(r);
         sleep_ms(50);
@@ -674,6 +675,22 @@ test_files_read_over_a_slow_link_are_cached_transparently(void **state)
         print_error("the share did not come back measured as slow (latency %lld ms)\n", latency);
         fail();
     }
+    r = it_get(&env->d, "/api/v1/connection/srv/s");
+    IT_ASSERT_JSTR(r->json, "state", "transparentlyCached");
+    IT_ASSERT_JBOOL(r->json, "slow", 1);
+    assert_true(json_is_null(it_jget(r->json, "reason")));
+    it_response_free(r);
+    r = it_get(&env->d, "/api/v1/connection/srv");
+    IT_ASSERT_JSTR(r->json, "state", "transparentlyCached");
+    it_response_free(r);
+    /* A second share of the server on a fast link: the server is partly transparently cached. */
+    add_share(env, "fast", "manual");
+    r = it_get(&env->d, "/api/v1/connection/srv/fast");
+    IT_ASSERT_JSTR(r->json, "state", "online");
+    it_response_free(r);
+    r = it_get(&env->d, "/api/v1/connection/srv");
+    IT_ASSERT_JSTR(r->json, "state", "partlyTransparentlyCached");
+    it_response_free(r);
     /* The next online probe is 30 s away: until then the share counts as slow. */
     long long since = it_events_newest(&env->d);
     read_ok(env, "t.txt", "server");
@@ -681,6 +698,7 @@ test_files_read_over_a_slow_link_are_cached_transparently(void **state)
     IT_ASSERT_JBOOL(r->json, "transparentlyCached", 1);
     IT_ASSERT_JBOOL(r->json, "ghosted", 0);
     IT_ASSERT_JBOOL(r->json, "pin.pinned", 0);
+    IT_ASSERT_JSTR(r->json, "connection.state", "transparentlyCached");
     it_response_free(r);
     assert_event(env, since, "TransparentCacheItemNotify", "//srv/s/t.txt");
     /* Online it is served from the cache once revalidated. */
@@ -698,6 +716,14 @@ test_files_read_over_a_slow_link_are_cached_transparently(void **state)
     set_online(env, "s", 0);
     read_not_offline(env, "t.txt");
     read_ok(env, "u.txt", "cache");
+    r = item(env, "s", "t.txt");
+    IT_ASSERT_JSTR(r->json, "connection.state", "offline");
+    IT_ASSERT_JSTR(r->json, "connection.reason", "forced");
+    it_response_free(r);
+    /* The server is up through its fast share alone. */
+    r = it_get(&env->d, "/api/v1/connection/srv");
+    IT_ASSERT_JSTR(r->json, "state", "online");
+    it_response_free(r);
 }
 
 int

@@ -150,6 +150,7 @@ test_item_has_exactly_the_documented_keys(void **state)
                                        "transparentlyCached",
                                        "markedForDeletion",
                                        "lastAccess",
+                                       "connection",
                                        NULL};
     static const char *const copy_keys[] = {"exists", "size", "mtime", "attributes", NULL};
     static const char *const change_keys[] = {"dirty",
@@ -164,6 +165,7 @@ test_item_has_exactly_the_documented_keys(void **state)
                                            "byPolicy", "forComputer", "forRedirection",
                                            "partly",   NULL};
     static const char *const suspend_keys[] = {"suspended", "root", NULL};
+    static const char *const conn_keys[] = {"state", "reason", NULL};
     const char *paths[] = {"/api/v1/items/srv", "/api/v1/items/srv/s", "/api/v1/items/srv/s/d",
                            "/api/v1/items/srv/s/a.txt", "/api/v1/items/srv/s/d/new.txt"};
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
@@ -178,6 +180,7 @@ test_item_has_exactly_the_documented_keys(void **state)
         IT_ASSERT_KEYS(it_jget(r->json, "dirtyBytes"), dirty_keys);
         IT_ASSERT_KEYS(it_jget(r->json, "pin"), pin_keys);
         IT_ASSERT_KEYS(it_jget(r->json, "suspend"), suspend_keys);
+        IT_ASSERT_KEYS(it_jget(r->json, "connection"), conn_keys);
         assert_true(json_is_array(it_jget(r->json, "local.attributes")));
         it_response_free(r);
     }
@@ -319,6 +322,49 @@ test_items_online_and_offline_flags_follow_the_connection(void **state)
     assert_int_equal(it_share_set_online(&env->d, "srv", "s", 0), 200);
     ASSERT_QUERY(env, "under=//srv/s&flags=online", "");
     ASSERT_QUERY(env, "under=//srv/s&flags=offline", "a.txt b.log d x");
+}
+
+/* An item's connection state, and reason when offline (null when not). */
+#define ASSERT_CONN(env, path, state, reason)                                                      \
+    do {                                                                                           \
+        struct it_response *r_ = it_get(&(env)->d, "/api/v1/items/%s", (path));                    \
+        IT_ASSERT_STATUS(r_, 200);                                                                 \
+        IT_ASSERT_JSTR(r_->json, "connection.state", (state));                                     \
+        if (reason)                                                                                \
+            IT_ASSERT_JSTR(r_->json, "connection.reason", (const char *)(reason));                 \
+        else                                                                                       \
+            assert_true(json_is_null(it_jget(r_->json, "connection.reason")));                     \
+        it_response_free(r_);                                                                      \
+    } while (0)
+
+/*
+ * GetConnectState of items: the share's state for its items, the server's
+ * for the server; an item in a suspended tree is offline (suspended) while
+ * the share is online, and a forced-offline share's items say why.
+ */
+static void
+test_items_connection_state_follows_the_share_and_suspension(void **state)
+{
+    struct it_env *env = *state;
+    ASSERT_CONN(env, "srv", "online", NULL);
+    ASSERT_CONN(env, "srv/s", "online", NULL);
+    ASSERT_CONN(env, "srv/s/d/c.txt", "online", NULL);
+    struct it_response *r = it_json_req(&env->d, "POST", "/api/v1/suspend",
+                                        "{\"path\":\"//srv/s/d\",\"suspend\":true}");
+    IT_ASSERT_STATUS(r, 200);
+    it_response_free(r);
+    ASSERT_CONN(env, "srv/s/d", "offline", "suspended");
+    ASSERT_CONN(env, "srv/s/d/c.txt", "offline", "suspended");
+    ASSERT_CONN(env, "srv/s/a.txt", "online", NULL);
+    r = it_json_req(&env->d, "POST", "/api/v1/suspend",
+                    "{\"path\":\"//srv/s/d\",\"suspend\":false}");
+    IT_ASSERT_STATUS(r, 200);
+    it_response_free(r);
+    ASSERT_CONN(env, "srv/s/d/c.txt", "online", NULL);
+    assert_int_equal(it_share_set_online(&env->d, "srv", "s", 0), 200);
+    ASSERT_CONN(env, "srv", "offline", "forced");
+    ASSERT_CONN(env, "srv/s", "offline", "forced");
+    ASSERT_CONN(env, "srv/s/d/c.txt", "offline", "forced");
 }
 
 static void
@@ -475,6 +521,7 @@ main(int argc, char **argv)
         T(test_items_flags_select_items_with_every_named_flag),
         T(test_items_mask_without_flags_selects_items_without_them),
         T(test_items_online_and_offline_flags_follow_the_connection),
+        T(test_items_connection_state_follows_the_share_and_suspension),
         T(test_items_include_and_exclude_patterns_filter_by_name),
         T(test_items_modified_after_and_before_use_the_local_mtime),
         T(test_items_limit_and_cursor_page_through_everything_once),

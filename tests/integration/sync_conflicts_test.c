@@ -79,6 +79,14 @@ test_server_delete_against_an_offline_edit_is_a_conflict_and_loses_nothing(void 
     ST_ASSERT_RESULT(r, "a.txt", "conflict", "conflict", "FileChangedOnClient_DeletedOnServer");
     it_response_free(r);
     ST_ASSERT_ONE_CONFLICT(env, "//srv/s/a.txt", "FileChangedOnClient_DeletedOnServer");
+    /* Held by the conflict, the offline edit is served from the cache: the item is offline. */
+    r = st_item(env, "a.txt");
+    IT_ASSERT_JSTR(r->json, "connection.state", "offline");
+    IT_ASSERT_JSTR(r->json, "connection.reason", "versionConflict");
+    it_response_free(r);
+    r = st_item(env, "keep.txt");
+    IT_ASSERT_JSTR(r->json, "connection.state", "online");
+    it_response_free(r);
     ST_ASSERT_ON_SERVER(env, "a.txt", NULL);
     ST_ASSERT_DIRTY(env, "a.txt", 1);
     ST_ASSERT_CACHED(env, "a.txt", "edited offline");
