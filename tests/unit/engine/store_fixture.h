@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The store tests' fixture, shared by store_test.c and store_scan_test.c: a
- * fresh database in its own temp directory per test (setup/teardown, for
- * cmocka), and helpers that add shares and items, asserting as they go.
+ * The store tests' fixture, shared by every store_*_test.c: a fresh
+ * database in its own temp directory per test (setup/teardown, for cmocka),
+ * and helpers that add shares and items, asserting as they go.
  */
 #ifndef OF_TESTS_STORE_FIXTURE_H
 #define OF_TESTS_STORE_FIXTURE_H
