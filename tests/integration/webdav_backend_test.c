@@ -3,10 +3,11 @@
  * The webdav backend's contract (engine/backend.h) against real servers,
  * without the daemon: each operation's answers and error codes on Apache
  * mod_dav and nginx dav-ext, Apache ignoring Range, many operations at once
- * from many threads on one backend, a server that never answers and one
- * that is not there, basic and digest auth, TLS verification (nginx over
- * https), and the URLs the backend refuses. (The daemon over WebDAV is
- * webdav_test.c.)
+ * from many threads on one backend, two shares on one server sharing its
+ * connections, a server that never answers and one that is not there,
+ * basic and digest auth, TLS verification (nginx over https), and the URLs
+ * the backend refuses. (The daemon over WebDAV is webdav_files_test.c and
+ * webdav_sync_test.c.)
  */
 #include "dav.h"
 #include "harness.h"
