@@ -32,24 +32,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bench/lib.sh"
 build_dir=${BUILD_DIR:-${TMPDIR:-/tmp}/offlinefiles-build-release}
 
-die() {
-    echo "items.sh: $*" >&2
-    exit 1
-}
 
 # ---------------------------------------------------------------- tools
 
-need() { # command package
-    local cmd=$1 pkg=$2
-    command -v "$cmd" >/dev/null 2>&1 && return 0
-    [[ -x /usr/sbin/$cmd ]] && return 0
-    echo "items.sh: $cmd is missing; installing the Debian package $pkg" >&2
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
-    "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2 ||
-        { "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2; } ||
-        die "cannot install $pkg; install it and run again"
-}
 need wrk wrk
 need nginx nginx-light
 need curl curl

@@ -1,8 +1,29 @@
 # SPDX-License-Identifier: MIT
 #
-# Helpers shared by the benchmark scripts (sourced, not run): stopping a
-# process, timing, medians and ratios, reading fields of a JSON answer, and
-# the settle step before every timed run.
+# Helpers shared by the benchmark scripts (sourced, not run): die and need
+# (a missing tool installed with apt-get), stopping a process, timing,
+# medians and ratios, reading fields of a JSON answer, the settle step
+# before every timed run, and the wait for a sync-out to finish.
+
+bench_name=${0##*/} # the script's name, for its messages
+die() {
+    echo "$bench_name: $*" >&2
+    exit 1
+}
+
+# A missing command is installed from its Debian package (apt-get; sudo -n
+# when not root), or the benchmark stops saying what to install.
+need() { # command package
+    local cmd=$1 pkg=$2
+    command -v "$cmd" >/dev/null 2>&1 && return 0
+    [[ -x /usr/sbin/$cmd ]] && return 0
+    echo "$bench_name: $cmd is missing; installing the Debian package $pkg" >&2
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
+    "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2 ||
+        { "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2; } ||
+        die "cannot install $pkg; install it and run again"
+}
 
 stop() { # pid: TERM, wait up to 10 s, then KILL
     local pid=$1 i

@@ -51,24 +51,10 @@ small_files=$((SMALL_DIRS * SMALL_PER_DIR))
 small_bytes=$((small_files * SMALL_SIZE))
 large_bytes=$((LARGE_FILES * LARGE_SIZE))
 
-die() {
-    echo "pin.sh: $*" >&2
-    exit 1
-}
 ((BASH_VERSINFO[0] >= 5)) || die "needs bash 5 (EPOCHREALTIME)"
 
 # ---------------------------------------------------------------- tools
 
-need() { # command package
-    local cmd=$1 pkg=$2
-    command -v "$cmd" >/dev/null 2>&1 && return 0
-    echo "pin.sh: $cmd is missing; installing the Debian package $pkg" >&2
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
-    "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2 ||
-        { "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2; } ||
-        die "cannot install $pkg; install it and run again"
-}
 need curl curl
 need perl perl-base
 

@@ -47,25 +47,11 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${BUILD_DIR:-${TMPDIR:-/tmp}/offlinefiles-build-release}
 tree_files=$((DIRS * FILES_PER_DIR))
 
-die() {
-    echo "sync.sh: $*" >&2
-    exit 1
-}
 ((BASH_VERSINFO[0] >= 5)) || die "needs bash 5 (EPOCHREALTIME)"
 ((OUT_FILES % OUT_DIRS == 0)) || die "OUT_FILES must be a multiple of OUT_DIRS"
 
 # ---------------------------------------------------------------- tools
 
-need() { # command package
-    local cmd=$1 pkg=$2
-    command -v "$cmd" >/dev/null 2>&1 && return 0
-    echo "sync.sh: $cmd is missing; installing the Debian package $pkg" >&2
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
-    "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2 ||
-        { "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2; } ||
-        die "cannot install $pkg; install it and run again"
-}
 need curl curl
 need rsync rsync
 need unison unison

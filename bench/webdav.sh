@@ -74,27 +74,12 @@ large_bytes=$((LARGE_FILES * LARGE_SIZE))
 apache_bin=/usr/sbin/apache2
 apache_mods=/usr/lib/apache2/modules
 
-die() {
-    echo "webdav.sh: $*" >&2
-    exit 1
-}
 ((BASH_VERSINFO[0] >= 5)) || die "needs bash 5 (EPOCHREALTIME)"
 ((SINGLE_TRIES <= LARGE_FILES)) || SINGLE_TRIES=$LARGE_FILES
 ((RCLONE_RUNS > 0)) || RCLONE=0
 
 # ---------------------------------------------------------------- tools
 
-need() { # command package
-    local cmd=$1 pkg=$2
-    command -v "$cmd" >/dev/null 2>&1 && return 0
-    [[ -x /usr/sbin/$cmd ]] && return 0
-    echo "webdav.sh: $cmd is missing; installing the Debian package $pkg" >&2
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo -n)
-    "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2 ||
-        { "${sudo[@]}" apt-get update >&2 && "${sudo[@]}" apt-get install -y --no-install-recommends "$pkg" >&2; } ||
-        die "cannot install $pkg; install it and run again"
-}
 need curl curl
 need perl perl-base
 # HTTP::Tiny (wait_clean in lib.sh) is in Debian's perl, not in perl-base.
