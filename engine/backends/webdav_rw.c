@@ -132,6 +132,14 @@ out:
     return rc;
 }
 
+/* Only a file's version, with a HEAD (get_whole without a sink): 0, or nonzero when it cannot tell.
+ */
+static int
+head_version(struct webdav *w, const char *rel, int tags, struct of_stat *ret_st)
+{
+    return get_whole(w, rel, tags, NULL, ret_st, NULL);
+}
+
 int
 webdav_read(struct of_backend *be, const char *rel, int64_t offset, int64_t length,
             const struct of_sink *sink, struct of_stat *ret_st, struct of_error *err)
@@ -311,7 +319,7 @@ webdav_write(struct of_backend *be, const char *rel, int fd_in, const char *if_m
      */
     struct of_stat out;
     int tags = __atomic_load_n(&w->propfind_etags, __ATOMIC_RELAXED);
-    if (tags >= 0 && get_whole(w, rel, tags, NULL, &out, NULL) == 0)
+    if (tags >= 0 && head_version(w, rel, tags, &out) == 0)
         ;
     else if (webdav_stat_entry(w, rel, &after, NULL) == 0)
         out = after.st;
