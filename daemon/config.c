@@ -2,7 +2,9 @@
 /* Defaults and the JSON config file of the daemon; see config.h. */
 #include "config.h"
 
+#include <inttypes.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,54 @@ load_shares(struct of_config *cfg, json_t *arr, char *errbuf, size_t errcap)
     return 0;
 }
 
+/* The string keys of a config file and their fields. */
+static const struct str_key {
+    const char *name;
+    size_t off;
+} str_keys[] = {
+    {"listen", offsetof(struct of_config, listen)},
+    {"dataDir", offsetof(struct of_config, data_dir)},
+    {"webDir", offsetof(struct of_config, web_dir)},
+    {"logLevel", offsetof(struct of_config, log_level)},
+};
+
+/* The numeric keys, their fields and ranges: a value outside is refused, not ignored. */
+static const struct num_key {
+    const char *name;
+    size_t off;
+    int64_t min, max;
+} num_keys[] = {
+    {"threads", offsetof(struct of_config, threads), 1, 1024},
+    {"maxJsonBody", offsetof(struct of_config, max_json_body), 1024, 1LL << 30},
+    {"maxUpload", offsetof(struct of_config, max_upload), 1, 1LL << 50},
+    {"backgroundSyncSeconds", offsetof(struct of_config, background_sync_s), 1, 7 * 86400},
+    {"massDeleteCount", offsetof(struct of_config, mass_delete_count), 1, 1LL << 40},
+    {"massDeletePercent", offsetof(struct of_config, mass_delete_percent), 1, 100},
+    {"eventsKeepCount", offsetof(struct of_config, events_keep_count), 1, 1LL << 40},
+    {"eventsKeepSeconds", offsetof(struct of_config, events_keep_s), 1, 10LL * 365 * 86400},
+    {"probeFirstMs", offsetof(struct of_config, probe_first_ms), 1, 600000},
+    {"probeMaxSeconds", offsetof(struct of_config, probe_max_s), 1, 86400},
+    {"probeOnlineSeconds", offsetof(struct of_config, probe_online_s), 1, 86400},
+};
+
+static const struct str_key *
+str_key(const char *name)
+{
+    for (size_t i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++)
+        if (strcmp(str_keys[i].name, name) == 0)
+            return &str_keys[i];
+    return NULL;
+}
+
+static const struct num_key *
+num_key(const char *name)
+{
+    for (size_t i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++)
+        if (strcmp(num_keys[i].name, name) == 0)
+            return &num_keys[i];
+    return NULL;
+}
+
 int
 of_config_load(struct of_config *cfg, const char *path, char *errbuf, size_t errcap)
 {
@@ -94,49 +144,36 @@ of_config_load(struct of_config *cfg, const char *path, char *errbuf, size_t err
         json_decref(root);
         return -1;
     }
-    const char *listen = NULL, *data_dir = NULL, *web_dir = NULL, *level = NULL;
-    json_int_t threads = -1, max_json = -1, max_upload = -1, bg = -1, mdc = -1, mdp = -1, ekc = -1,
-               eks = -1;
-    json_t *shares = NULL;
-    int bg_sync = -1;
-    if (json_unpack_ex(
-            root, &jerr, JSON_STRICT,
-            "{s?:s, s?:s, s?:s, s?:s, s?:I, s?:I, s?:I, s?:o, s?:I, s?:I, s?:I, s?:I, s?:I, s?:b}",
-            "listen", &listen, "dataDir", &data_dir, "webDir", &web_dir, "logLevel", &level,
-            "threads", &threads, "maxJsonBody", &max_json, "maxUpload", &max_upload, "shares",
-            &shares, "backgroundSyncSeconds", &bg, "massDeleteCount", &mdc, "massDeletePercent",
-            &mdp, "eventsKeepCount", &ekc, "eventsKeepSeconds", &eks, "backgroundSync",
-            &bg_sync) < 0) {
-        snprintf(errbuf, errcap, "%s: %s", path, jerr.text);
-        json_decref(root);
-        return -1;
+    const char *key;
+    json_t *v, *shares = NULL;
+    errbuf[0] = '\0';
+    json_object_foreach(root, key, v)
+    {
+        const struct str_key *sk = str_key(key);
+        const struct num_key *nk = sk ? NULL : num_key(key);
+        if (sk && !json_is_string(v))
+            snprintf(errbuf, errcap, "%s: '%s' must be a string", path, key);
+        else if (sk)
+            of_config_set((char **)((char *)cfg + sk->off), json_string_value(v));
+        else if (nk && (!json_is_integer(v) || json_integer_value(v) < nk->min ||
+                        json_integer_value(v) > nk->max))
+            snprintf(errbuf, errcap, "%s: '%s' must be an integer from %" PRId64 " to %" PRId64,
+                     path, key, nk->min, nk->max);
+        else if (nk)
+            *(int64_t *)((char *)cfg + nk->off) = json_integer_value(v);
+        else if (strcmp(key, "backgroundSync") == 0 && !json_is_boolean(v))
+            snprintf(errbuf, errcap, "%s: 'backgroundSync' must be true or false", path);
+        else if (strcmp(key, "backgroundSync") == 0)
+            cfg->no_background_sync = !json_is_true(v);
+        else if (strcmp(key, "shares") == 0)
+            shares = v;
+        else
+            snprintf(errbuf, errcap, "%s: unknown key '%s'", path, key);
+        if (errbuf[0]) {
+            json_decref(root);
+            return -1;
+        }
     }
-    if (listen)
-        of_config_set(&cfg->listen, listen);
-    if (data_dir)
-        of_config_set(&cfg->data_dir, data_dir);
-    if (web_dir)
-        of_config_set(&cfg->web_dir, web_dir);
-    if (level)
-        of_config_set(&cfg->log_level, level);
-    if (threads > 0 && threads <= 1024)
-        cfg->threads = (unsigned)threads;
-    if (max_json > 0)
-        cfg->max_json_body = (size_t)max_json;
-    if (max_upload > 0)
-        cfg->max_upload = max_upload;
-    if (bg > 0)
-        cfg->background_sync_s = bg;
-    if (mdc > 0)
-        cfg->mass_delete_count = mdc;
-    if (mdp > 0 && mdp <= 100)
-        cfg->mass_delete_percent = mdp;
-    if (ekc > 0)
-        cfg->events_keep_count = ekc;
-    if (eks > 0)
-        cfg->events_keep_s = eks;
-    if (bg_sync == 0)
-        cfg->no_background_sync = 1;
     int rc = shares ? load_shares(cfg, shares, errbuf, errcap) : 0;
     json_decref(root);
     return rc;

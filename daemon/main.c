@@ -93,6 +93,9 @@ serve(struct of_config *cfg)
                                     .mass_delete_percent = (int)cfg->mass_delete_percent,
                                     .events_keep_count = cfg->events_keep_count,
                                     .events_keep_s = cfg->events_keep_s,
+                                    .probe_first_ms = cfg->probe_first_ms,
+                                    .probe_max_s = cfg->probe_max_s,
+                                    .probe_online_s = cfg->probe_online_s,
                                     .no_background_sync = cfg->no_background_sync};
     struct of_engine *eng = NULL;
     struct of_api *api = NULL;
@@ -125,8 +128,8 @@ serve(struct of_config *cfg)
         of_log_info("first start: admin token written to %s (mode 0600)", path);
     add_config_shares(eng, cfg);
     struct of_api_config acfg = {.listen = cfg->listen,
-                                 .threads = cfg->threads,
-                                 .max_json_body = cfg->max_json_body,
+                                 .threads = (unsigned)cfg->threads,
+                                 .max_json_body = (size_t)cfg->max_json_body,
                                  .max_upload = cfg->max_upload,
                                  .web_dir = cfg->web_dir};
     if (of_api_start(eng, &acfg, &api, errbuf, sizeof(errbuf)) < 0) {

@@ -583,6 +583,26 @@ test_bad_start_options_exit_with_an_error(void **state)
     assert_int_equal(it_write_file(cfg, "{\"listen\": 5}", 13), 0);
     const char *badcfg[] = {"--config", cfg, "--data-dir", other, NULL};
     assert_int_equal(it_run_daemon_cmd(badcfg, 30, out, sizeof(out), err, sizeof(err)), 2);
+    /* A value out of its range, of the wrong type, or an unknown key: refused, by name. */
+    static const struct {
+        const char *json, *named;
+    } bad[] = {
+        {"{\"threads\": 0}", "'threads' must be an integer from 1 to 1024"},
+        {"{\"probeMaxSeconds\": \"60\"}", "'probeMaxSeconds' must be an integer"},
+        {"{\"probeFirstMs\": -5}", "'probeFirstMs' must be an integer"},
+        {"{\"massDeletePercent\": 101}", "'massDeletePercent' must be an integer from 1 to 100"},
+        {"{\"backgroundSync\": 1}", "'backgroundSync' must be true or false"},
+        {"{\"probeEvery\": 5}", "unknown key 'probeEvery'"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(it_write_file(cfg, bad[i].json, strlen(bad[i].json)), 0);
+        assert_int_equal(it_run_daemon_cmd(badcfg, 30, out, sizeof(out), err, sizeof(err)), 2);
+        if (!strstr(err, bad[i].named)) {
+            print_error("config %s: stderr does not say \"%s\": %s\n", bad[i].json, bad[i].named,
+                        err);
+            fail();
+        }
+    }
     const char *version[] = {"--version", NULL};
     assert_int_equal(it_run_daemon_cmd(version, 30, out, sizeof(out), err, sizeof(err)), 0);
     assert_non_null(strstr(out, "offlinefilesd"));

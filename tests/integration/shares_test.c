@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 static const char *const share_keys[] = {
@@ -488,6 +489,67 @@ test_share_over_a_missing_directory_is_offline_with_connection_error(void **stat
     free(dir);
 }
 
+/* Milliseconds since the epoch of an API timestamp ("2026-11-24T14:22:31.669Z"). */
+static long long
+api_ms(json_t *t)
+{
+    struct tm tm = {0};
+    int ms = 0;
+    assert_true(json_is_string(t));
+    assert_int_equal(sscanf(json_string_value(t), "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon,
+                            &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms),
+                     7);
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm) * 1000 + ms;
+}
+
+/* The fixture with a prober that tries again after 200 ms, doubling up to 1 s. */
+static int
+setup_fast_probe(void **state)
+{
+    *state = it_env_new_cfg("shares", "manual", "{\"probeFirstMs\":200,\"probeMaxSeconds\":1}");
+    return *state ? 0 : -1;
+}
+
+/*
+ * The prober's schedule comes from the config: a share that went offline is
+ * first probed after probeFirstMs, then ever later up to probeMaxSeconds
+ * apart. (The defaults, 1 s doubling up to 60 s, would plan two probes in
+ * the 5 s watched here.)
+ */
+static void
+test_probe_schedule_comes_from_the_config(void **state)
+{
+    struct it_env *env = *state;
+    assert_int_equal(it_env_unplug(env), 0);
+    struct it_response *r = it_get(&env->d, "/api/v1/files/srv/s/any.txt");
+    assert_int_equal(r->status, 503);
+    it_response_free(r);
+    long long planned[64];
+    size_t n = 0;
+    for (int i = 0; i < 100 && n < 64; i++) {
+        r = it_get(&env->d, "/api/v1/connection/srv/s");
+        IT_ASSERT_JSTR(r->json, "state", "offline");
+        json_t *next = it_jget(r->json, "nextProbeAt");
+        if (json_is_string(next) && (n == 0 || api_ms(next) != planned[n - 1])) {
+            if (n == 0)
+                assert_in_range(api_ms(next) - api_ms(it_jget(r->json, "lastChange")), 0, 600);
+            planned[n++] = api_ms(next);
+        }
+        it_response_free(r);
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    if (n < 5) {
+        print_error("%zu probes planned in 5 s with probeFirstMs 200, probeMaxSeconds 1\n", n);
+        fail();
+    }
+    for (size_t i = 1; i < n; i++)
+        assert_in_range(planned[i] - planned[i - 1], 150, 1700);
+    assert_int_equal(it_env_replug(env), 0);
+}
+
 static void
 test_shares_survive_a_restart(void **state)
 {
@@ -597,6 +659,8 @@ main(int argc, char **argv)
         T(test_connection_of_an_unknown_share_answers_404),
         T(test_share_over_a_missing_directory_is_offline_with_connection_error),
         T(test_shares_survive_a_restart),
+        cmocka_unit_test_setup_teardown(test_probe_schedule_comes_from_the_config, setup_fast_probe,
+                                        it_teardown),
         T(test_user_token_reads_shares_but_may_not_change_them),
         T(test_cache_settings_can_be_read_and_changed),
     };
