@@ -59,19 +59,15 @@ propfind_once(struct webdav *w, const char *rel, int depth, int slash,
               struct of_webdav_entry **ret_v, size_t *ret_n, long *ret_status, struct of_error *err)
 {
     struct xfer x;
-    char *url = webdav_url_of(w, rel, slash);
-    int rc = url ? webdav_xfer_init(w, &x, "PROPFIND", url) : OF_E(NOMEM);
+    int rc = webdav_xfer_open(w, &x, "PROPFIND", rel, slash, err);
     if (rc == 0)
-        rc = of_webdav_xml_new(url + w->origin_len, &x.xml, err);
+        rc = webdav_xfer_xml(&x, err);
     if (rc == 0)
-        rc = webdav_xfer_header(&x, depth ? "Depth: 1" : "Depth: 0");
+        rc = webdav_xfer_header(&x, depth ? "Depth: 1" : "Depth: 0", err);
     if (rc == 0)
-        rc = webdav_xfer_header(&x, "Content-Type: application/xml; charset=utf-8");
-    if (rc < 0) {
-        rc = FAIL(err, rc, "cannot prepare a request for '%s'", webdav_shown(rel));
+        rc = webdav_xfer_header(&x, "Content-Type: application/xml; charset=utf-8", err);
+    if (rc < 0)
         goto out;
-    }
-    x.mode = BODY_XML;
     curl_easy_setopt(x.easy, CURLOPT_POSTFIELDS, propfind_body);
     curl_easy_setopt(x.easy, CURLOPT_POSTFIELDSIZE, (long)(sizeof(propfind_body) - 1));
     webdav_run(w, &x, depth ? "PROPFIND 1" : "PROPFIND 0", rel);
@@ -88,9 +84,7 @@ propfind_once(struct webdav *w, const char *rel, int depth, int slash,
     else
         rc = webdav_status_fail(w, x.status, "reading", rel, err);
 out:
-    if (url)
-        webdav_xfer_done(&x);
-    free(url);
+    webdav_xfer_done(&x);
     return rc;
 }
 
@@ -338,14 +332,11 @@ webdav_remove(struct of_backend *be, const char *rel, const char *if_match, stru
     if (rc < 0)
         return rc;
     struct xfer x;
-    char *url = webdav_url_of(w, rel, dir);
-    rc = url ? webdav_xfer_init(w, &x, "DELETE", url) : OF_E(NOMEM);
+    rc = webdav_xfer_open(w, &x, "DELETE", rel, dir, err);
     if (rc == 0 && hdr[0])
-        rc = webdav_xfer_header(&x, hdr);
-    if (rc < 0) {
-        rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
+        rc = webdav_xfer_header(&x, hdr, err);
+    if (rc < 0)
         goto out;
-    }
     webdav_run(w, &x, "DELETE", rel);
     if (x.result != CURLE_OK)
         rc = webdav_transport_fail(&x, "removing", rel, err);
@@ -354,9 +345,7 @@ webdav_remove(struct of_backend *be, const char *rel, const char *if_match, stru
     else if (x.status < 200 || x.status >= 300)
         rc = webdav_status_fail(w, x.status, "removing", rel, err);
 out:
-    if (url)
-        webdav_xfer_done(&x);
-    free(url);
+    webdav_xfer_done(&x);
     return rc;
 }
 
@@ -371,18 +360,13 @@ wd_mkdir(struct of_backend *be, const char *rel, struct of_stat *ret_st, struct 
         rc = FAIL(err, OF_E(EXISTS), "the share root exists");
     if (rc < 0)
         return rc;
-    char *url = webdav_url_of(w, rel, 1);
-    rc = url ? webdav_xfer_init(w, &x, "MKCOL", url) : OF_E(NOMEM);
-    if (rc < 0) {
-        free(url);
-        return FAIL(err, rc, "cannot prepare a request for '%s'", rel);
-    }
-    webdav_run(w, &x, "MKCOL", rel);
-    long st = x.status;
-    if (x.result != CURLE_OK)
+    rc = webdav_xfer_open(w, &x, "MKCOL", rel, 1, err);
+    if (rc == 0)
+        webdav_run(w, &x, "MKCOL", rel);
+    if (rc == 0 && x.result != CURLE_OK)
         rc = webdav_transport_fail(&x, "creating", rel, err);
+    long st = x.status;
     webdav_xfer_done(&x);
-    free(url);
     if (rc < 0)
         return rc;
     if (st == 405)
@@ -402,44 +386,31 @@ static int
 move(struct webdav *w, const char *from, const char *to, int dir, int replace, struct of_error *err)
 {
     struct xfer x;
-    char *dest = webdav_url_of(w, to, dir), *line = NULL;
-    char *url = dest ? webdav_url_of(w, from, dir) : NULL;
-    int rc = url ? webdav_xfer_init(w, &x, "MOVE", url) : OF_E(NOMEM);
-    if (rc == 0) {
-        size_t cap = strlen(dest) + 16;
-        line = malloc(cap);
-        rc = line ? 0 : OF_E(NOMEM);
-        if (line)
-            snprintf(line, cap, "Destination: %s", dest);
-    }
+    char *dest = webdav_url_of(w, to, dir);
+    size_t cap = dest ? strlen(dest) + 16 : 0;
+    char *line = dest ? malloc(cap) : NULL; /* NULL: webdav_xfer_header fails as out of memory */
+    if (line)
+        snprintf(line, cap, "Destination: %s", dest);
+    free(dest);
+    int rc = webdav_xfer_open(w, &x, "MOVE", from, dir, err);
     if (rc == 0)
-        rc = webdav_xfer_header(&x, line);
+        rc = webdav_xfer_header(&x, line, err);
     if (rc == 0)
-        rc = webdav_xfer_header(&x, replace ? "Overwrite: T" : "Overwrite: F");
-    if (rc < 0) {
-        rc = FAIL(err, rc, "cannot prepare a request for '%s'", from);
-        goto out;
-    }
-    webdav_run(w, &x, "MOVE", from);
-    long st = x.status;
-    if (x.result != CURLE_OK)
+        rc = webdav_xfer_header(&x, replace ? "Overwrite: T" : "Overwrite: F", err);
+    free(line);
+    if (rc == 0)
+        webdav_run(w, &x, "MOVE", from);
+    if (rc == 0 && x.result != CURLE_OK)
         rc = webdav_transport_fail(&x, "moving", from, err);
+    long st = x.status;
     /* Back to the pool first: webdav_create_fail makes requests of its own. */
     webdav_xfer_done(&x);
-    free(url);
-    url = NULL;
     if (rc == 0 && st == 412 && !replace)
         rc = FAIL(err, OF_E(EXISTS), "'%s' already exists", to);
     else if (rc == 0 && (st == 409 || (st >= 500 && st != 502)))
         rc = webdav_create_fail(w, to, st, "moving to", err);
     else if (rc == 0 && (st < 200 || st >= 300))
         rc = webdav_status_fail(w, st, "moving", from, err);
-out:
-    if (url)
-        webdav_xfer_done(&x);
-    free(line);
-    free(url);
-    free(dest);
     return rc;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The webdav backend's transfers. A request borrows an easy handle of its
- * server's pool (webdav_xfer_init; webdav_pool.c), performs on its caller's
+ * server's pool (webdav_xfer_open; webdav_pool.c), performs on its caller's
  * thread (webdav_run: curl_easy_perform) and gives it back
  * (webdav_xfer_done), reset but with its live connection, which the next
  * request to that server reuses. A share holds at most `transfers` handles
@@ -301,19 +301,21 @@ webdav_on_seek(void *ud, curl_off_t off, int origin)
 
 /* ---- requests ---- */
 
-int
-webdav_xfer_init(struct webdav *w, struct xfer *x, const char *method, const char *url)
+/* Preparing x failed with code: the detail every operation gives for that. */
+static int
+prepare_fail(const struct xfer *x, int code, struct of_error *err)
 {
-    memset(x, 0, sizeof(*x));
-    x->w = w;
-    x->fd = -1;
-    x->content_length = -1;
-    x->easy = webdav_pool_take(w, &x->pooled);
-    if (!x->easy)
-        return OF_E(NOMEM);
+    return FAIL(err, code, "cannot prepare a request for '%s'", webdav_shown(x->rel));
+}
+
+/* w's timeouts, TLS and auth settings, and the callbacks that fill x's response fields. */
+static void
+setup(struct xfer *x, const char *method)
+{
+    const struct webdav *w = x->w;
     CURL *c = x->easy;
     long low_speed_time = (w->timeout_ms + 999) / 1000;
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_URL, x->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(c, CURLOPT_PRIVATE, (char *)x);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, x->errbuf);
@@ -347,15 +349,41 @@ webdav_xfer_init(struct webdav *w, struct xfer *x, const char *method, const cha
     }
     if (strcmp(method, "GET") != 0)
         curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+}
+
+int
+webdav_xfer_open(struct webdav *w, struct xfer *x, const char *method, const char *rel,
+                 int collection, struct of_error *err)
+{
+    memset(x, 0, sizeof(*x));
+    x->w = w;
+    x->rel = rel;
+    x->fd = -1;
+    x->content_length = -1;
+    x->url = webdav_url_of(w, rel, collection);
+    x->easy = x->url ? webdav_pool_take(w, &x->pooled) : NULL;
+    if (!x->easy)
+        return prepare_fail(x, OF_E(NOMEM), err);
+    setup(x, method);
     return 0;
 }
 
 int
-webdav_xfer_header(struct xfer *x, const char *line)
+webdav_xfer_xml(struct xfer *x, struct of_error *err)
 {
-    struct curl_slist *l = curl_slist_append(x->hdrs, line);
+    int rc = of_webdav_xml_new(x->url + x->w->origin_len, &x->xml, NULL);
+    if (rc < 0)
+        return prepare_fail(x, rc, err);
+    x->mode = BODY_XML;
+    return 0;
+}
+
+int
+webdav_xfer_header(struct xfer *x, const char *line, struct of_error *err)
+{
+    struct curl_slist *l = line ? curl_slist_append(x->hdrs, line) : NULL;
     if (!l)
-        return OF_E(NOMEM);
+        return prepare_fail(x, OF_E(NOMEM), err);
     x->hdrs = l;
     return 0;
 }
@@ -368,6 +396,7 @@ webdav_xfer_done(struct xfer *x)
     free(x->sbuf);
     curl_slist_free_all(x->hdrs);
     of_webdav_xml_free(x->xml);
+    free(x->url);
 }
 
 void

@@ -62,6 +62,8 @@ enum body_mode { BODY_DISCARD, BODY_XML, BODY_SINK };
 /* One request: built by an operation, performed on its caller's thread. */
 struct xfer {
     struct webdav *w;
+    const char *rel; /* borrowed from webdav_xfer_open's caller, for details */
+    char *url;       /* new (webdav_xfer_open), freed by webdav_xfer_done */
     CURL *easy;
     struct curl_slist *hdrs;
     char errbuf[CURL_ERROR_SIZE];
@@ -131,21 +133,26 @@ void webdav_pool_give(struct webdav *w, CURL *c, int pooled);
 /* ---- webdav_http.c: requests ---- */
 
 /*
- * Prepare x (caller-owned, no need to clear it) as request method to url
- * (copied) on an easy handle borrowed from w's pool, waiting while all are
- * lent: w's timeouts, TLS and auth settings, and the callbacks that fill
- * x's response fields. The body is discarded unless the caller sets x->mode
- * (BODY_XML with x->xml; BODY_SINK with x->sink, x->want and the rest).
- * 0, or OF_E(NOMEM). Whatever it returns, release x with webdav_xfer_done.
+ * Prepare x (caller-owned, no need to clear it) as request method to rel
+ * (collection: its URL ends with a slash) on an easy handle borrowed from
+ * w's pool, waiting while all are lent: w's timeouts, TLS and auth settings,
+ * and the callbacks that fill x's response fields. The body is discarded
+ * unless the caller sets x->mode (BODY_XML: webdav_xfer_xml; BODY_SINK with
+ * x->sink, x->want and the rest). 0, or OF_E(NOMEM) with the detail "cannot
+ * prepare a request for '<rel>'" in err. Whatever it returns, release x with
+ * webdav_xfer_done.
  */
-int webdav_xfer_init(struct webdav *w, struct xfer *x, const char *method, const char *url);
+int webdav_xfer_open(struct webdav *w, struct xfer *x, const char *method, const char *rel,
+                     int collection, struct of_error *err);
+/* Parse x's 207 body into x->xml. 0, or a code with err set as by webdav_xfer_open. */
+int webdav_xfer_xml(struct xfer *x, struct of_error *err);
 /*
  * Add a request header line ("Name: value"; "Name:" drops one curl would
- * send) to x; sent by webdav_run. 0, or OF_E(NOMEM).
+ * send) to x; sent by webdav_run. A NULL line (an allocation that failed) is
+ * out of memory. 0, or OF_E(NOMEM) with err set as by webdav_xfer_open.
  */
-int webdav_xfer_header(struct xfer *x, const char *line);
-/* Give x's easy handle back to the pool (reset, its connection kept) and free its headers and
- * x->xml. */
+int webdav_xfer_header(struct xfer *x, const char *line, struct of_error *err);
+/* Give x's easy handle back to the pool (reset, its connection kept) and free what x owns. */
 void webdav_xfer_done(struct xfer *x);
 /*
  * Perform x on the calling thread; a BODY_SINK transfer's bytes are

@@ -36,17 +36,14 @@ get_once(struct webdav *w, const char *rel, const struct of_webdav_entry *cur, i
 {
     struct xfer x;
     char range[64], hdr[OF_ETAG_MAX + 16];
-    char *url = webdav_url_of(w, rel, 0);
-    int rc = url ? webdav_xfer_init(w, &x, "GET", url) : OF_E(NOMEM);
+    int rc = webdav_xfer_open(w, &x, "GET", rel, 0, err);
     unsigned int f = cur->flags;
     if (rc == 0 && (f & OF_WEBDAV_ETAG_SERVER) && !(f & OF_WEBDAV_ETAG_WEAK)) {
         snprintf(hdr, sizeof(hdr), "If-Match: %s", cur->st.etag);
-        rc = webdav_xfer_header(&x, hdr);
+        rc = webdav_xfer_header(&x, hdr, err);
     }
-    if (rc < 0) {
-        rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
+    if (rc < 0)
         goto out;
-    }
     if (offset > 0 || want < cur->st.size - offset) {
         snprintf(range, sizeof(range), "%" PRId64 "-%" PRId64, offset, offset + want - 1);
         curl_easy_setopt(x.easy, CURLOPT_RANGE, range);
@@ -68,9 +65,7 @@ get_once(struct webdav *w, const char *rel, const struct of_webdav_entry *cur, i
     else if (x.got != want)
         rc = FAIL(err, OF_E(UNAVAILABLE), "the download of '%s' was cut short", rel);
 out:
-    if (url)
-        webdav_xfer_done(&x);
-    free(url);
+    webdav_xfer_done(&x);
     return rc;
 }
 
@@ -88,12 +83,9 @@ get_whole(struct webdav *w, const char *rel, int tags, const struct of_sink *sin
           struct of_stat *ret_st, struct of_error *err)
 {
     struct xfer x;
-    char *url = webdav_url_of(w, rel, 0);
-    int rc = url ? webdav_xfer_init(w, &x, "GET", url) : OF_E(NOMEM);
-    if (rc < 0) {
-        rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
+    int rc = webdav_xfer_open(w, &x, "GET", rel, 0, err);
+    if (rc < 0)
         goto out;
-    }
     if (sink) {
         x.mode = BODY_SINK;
         x.sink = sink;
@@ -126,9 +118,7 @@ get_whole(struct webdav *w, const char *rel, int tags, const struct of_sink *sin
         of_webdav_etag_set(tags ? x.etag : NULL, ret_st);
     }
 out:
-    if (url)
-        webdav_xfer_done(&x);
-    free(url);
+    webdav_xfer_done(&x);
     return rc;
 }
 
@@ -184,20 +174,17 @@ put_once(struct webdav *w, const char *rel, int fd_in, int64_t len, const char *
          long *ret_status, struct of_error *err)
 {
     struct xfer x;
-    char *url = webdav_url_of(w, rel, 0);
-    int rc = url ? webdav_xfer_init(w, &x, "PUT", url) : OF_E(NOMEM);
+    int rc = webdav_xfer_open(w, &x, "PUT", rel, 0, err);
     if (rc == 0 && hdr[0])
-        rc = webdav_xfer_header(&x, hdr);
+        rc = webdav_xfer_header(&x, hdr, err);
     /*
      * A small body goes with the headers: waiting for a 100 Continue first
      * costs a round trip, and a second whenever a server answers late.
      */
     if (rc == 0 && len < ((int64_t)1 << 20))
-        rc = webdav_xfer_header(&x, "Expect:");
-    if (rc < 0) {
-        rc = FAIL(err, rc, "cannot prepare a request for '%s'", rel);
+        rc = webdav_xfer_header(&x, "Expect:", err);
+    if (rc < 0)
         goto out;
-    }
     x.fd = fd_in;
     x.up_len = len;
     curl_easy_setopt(x.easy, CURLOPT_UPLOAD, 1L);
@@ -212,9 +199,7 @@ put_once(struct webdav *w, const char *rel, int fd_in, int64_t len, const char *
     if (x.result != CURLE_OK)
         rc = webdav_transport_fail(&x, "writing", rel, err);
 out:
-    if (url)
-        webdav_xfer_done(&x);
-    free(url);
+    webdav_xfer_done(&x);
     return rc;
 }
 /*
