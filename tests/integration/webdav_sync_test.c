@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -146,27 +147,35 @@ test_many_offline_writes_sync_out_and_the_next_sync_moves_nothing(void **state)
 }
 
 struct rewriter {
-    const struct wd_env *w;
-    int fd; /* inotify on the served many/ */
+    const char *dir; /* the served many/ */
+    int fd;          /* inotify on it */
     volatile int stop, fired;
 };
 
-/* The moment the server has written many/f00.txt, another writer replaces it. */
+/*
+ * The moment the server has written many/f00.txt, another writer replaces
+ * it, in the served directory itself (a temp file renamed over it): within
+ * microseconds, while the daemon still has 29 pushes of the batch to make
+ * before its listing. (A PUT of the other version through the server took
+ * milliseconds, and under load it could land after the listing.)
+ */
 static void *
 rewrite_after_put(void *arg)
 {
     struct rewriter *rw = arg;
+    static const char theirs[] = "another writer's version, longer than ours";
+    char tmp[PATH_MAX], dst[PATH_MAX];
+    snprintf(tmp, sizeof(tmp), "%s/.theirs.tmp", rw->dir);
+    snprintf(dst, sizeof(dst), "%s/f00.txt", rw->dir);
     char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
     while (!rw->stop && !rw->fired) {
         struct pollfd p = {.fd = rw->fd, .events = POLLIN};
         ssize_t n = poll(&p, 1, 50) == 1 ? read(rw->fd, buf, sizeof(buf)) : 0;
         for (char *at = buf; n > 0 && at < buf + n && !rw->fired;) {
             const struct inotify_event *ev = (const struct inotify_event *)at;
-            if (ev->len && strcmp(ev->name, "f00.txt") == 0) {
-                static const char theirs[] = "another writer's version, longer than ours";
-                rw->fired =
-                    it_dav_put_file(&rw->w->dav, "many/f00.txt", theirs, sizeof(theirs) - 1) == 0;
-            }
+            if (ev->len && strcmp(ev->name, "f00.txt") == 0)
+                rw->fired = it_write_file(tmp, theirs, sizeof(theirs) - 1) == 0 &&
+                            chmod(tmp, 0644) == 0 && rename(tmp, dst) == 0;
             at += sizeof(*ev) + ev->len;
         }
     }
@@ -185,7 +194,7 @@ test_a_change_between_a_put_and_its_listing_is_a_conflict(void **state)
     many_edited_offline(w);
     char dir[PATH_MAX];
     it_dav_path(&w->dav, "many", dir);
-    struct rewriter rw = {.w = w, .fd = inotify_init1(IN_NONBLOCK)};
+    struct rewriter rw = {.dir = dir, .fd = inotify_init1(IN_NONBLOCK)};
     assert_true(rw.fd >= 0);
     assert_true(inotify_add_watch(rw.fd, dir, IN_MOVED_TO | IN_CLOSE_WRITE) >= 0);
     pthread_t t;
