@@ -14,7 +14,7 @@
 #   SUBS=2000 RATE=2000 DURATION=60 bench/events.sh
 #   OFFLINEFILESD=/path/to/offlinefilesd bench/events.sh    # skip the build
 #
-# The load comes from bench/sse_load.c (compiled here with cc -O2 into the
+# The load comes from bench/sse_load/*.c (compiled here with cc -O2 into the
 # temp dir): one process holding all the subscriber connections on one epoll,
 # and a publisher thread that sends POST /api/v1/events/ping {"count":BATCH,
 # "detail":"t=<send time, CLOCK_REALTIME ns>"} every BATCH/RATE seconds on a
@@ -88,8 +88,8 @@ daemon_die() {
 
 # ---------------------------------------------------------------- the load generator
 
-cc -O2 -std=gnu11 -Wall -pthread -o "$tmp/sse_load" "$root/bench/sse_load.c" ||
-    die "cannot compile bench/sse_load.c"
+cc -O2 -std=gnu11 -Wall -pthread -o "$tmp/sse_load" "$root"/bench/sse_load/*.c ||
+    die "cannot compile bench/sse_load/*.c"
 
 # ---------------------------------------------------------------- our daemon
 
