@@ -85,51 +85,40 @@ load_shares(struct of_config *cfg, json_t *arr, char *errbuf, size_t errcap)
     return 0;
 }
 
-/* The string keys of a config file and their fields. */
-static const struct str_key {
+/*
+ * The plain keys of a config file: where each goes and, for numbers, the
+ * range (a value outside it is refused, not ignored). "backgroundSync" and
+ * "shares" are read apart.
+ */
+static const struct key {
     const char *name;
     size_t off;
-} str_keys[] = {
-    {"listen", offsetof(struct of_config, listen)},
-    {"dataDir", offsetof(struct of_config, data_dir)},
-    {"webDir", offsetof(struct of_config, web_dir)},
-    {"logLevel", offsetof(struct of_config, log_level)},
-};
-
-/* The numeric keys, their fields and ranges: a value outside is refused, not ignored. */
-static const struct num_key {
-    const char *name;
-    size_t off;
+    int is_string;
     int64_t min, max;
-} num_keys[] = {
-    {"threads", offsetof(struct of_config, threads), 1, 1024},
-    {"maxJsonBody", offsetof(struct of_config, max_json_body), 1024, 1LL << 30},
-    {"maxUpload", offsetof(struct of_config, max_upload), 1, 1LL << 50},
-    {"backgroundSyncSeconds", offsetof(struct of_config, background_sync_s), 1, 7 * 86400},
-    {"massDeleteCount", offsetof(struct of_config, mass_delete_count), 1, 1LL << 40},
-    {"massDeletePercent", offsetof(struct of_config, mass_delete_percent), 1, 100},
-    {"eventsKeepCount", offsetof(struct of_config, events_keep_count), 1, 1LL << 40},
-    {"eventsKeepSeconds", offsetof(struct of_config, events_keep_s), 1, 10LL * 365 * 86400},
-    {"probeFirstMs", offsetof(struct of_config, probe_first_ms), 1, 600000},
-    {"probeMaxSeconds", offsetof(struct of_config, probe_max_s), 1, 86400},
-    {"probeOnlineSeconds", offsetof(struct of_config, probe_online_s), 1, 86400},
+} keys[] = {
+    {"listen", offsetof(struct of_config, listen), 1, 0, 0},
+    {"dataDir", offsetof(struct of_config, data_dir), 1, 0, 0},
+    {"webDir", offsetof(struct of_config, web_dir), 1, 0, 0},
+    {"logLevel", offsetof(struct of_config, log_level), 1, 0, 0},
+    {"threads", offsetof(struct of_config, threads), 0, 1, 1024},
+    {"maxJsonBody", offsetof(struct of_config, max_json_body), 0, 1024, 1LL << 30},
+    {"maxUpload", offsetof(struct of_config, max_upload), 0, 1, 1LL << 50},
+    {"backgroundSyncSeconds", offsetof(struct of_config, background_sync_s), 0, 1, 7 * 86400},
+    {"massDeleteCount", offsetof(struct of_config, mass_delete_count), 0, 1, 1LL << 40},
+    {"massDeletePercent", offsetof(struct of_config, mass_delete_percent), 0, 1, 100},
+    {"eventsKeepCount", offsetof(struct of_config, events_keep_count), 0, 1, 1LL << 40},
+    {"eventsKeepSeconds", offsetof(struct of_config, events_keep_s), 0, 1, 10LL * 365 * 86400},
+    {"probeFirstMs", offsetof(struct of_config, probe_first_ms), 0, 1, 600000},
+    {"probeMaxSeconds", offsetof(struct of_config, probe_max_s), 0, 1, 86400},
+    {"probeOnlineSeconds", offsetof(struct of_config, probe_online_s), 0, 1, 86400},
 };
 
-static const struct str_key *
-str_key(const char *name)
+static const struct key *
+find_key(const char *name)
 {
-    for (size_t i = 0; i < sizeof(str_keys) / sizeof(str_keys[0]); i++)
-        if (strcmp(str_keys[i].name, name) == 0)
-            return &str_keys[i];
-    return NULL;
-}
-
-static const struct num_key *
-num_key(const char *name)
-{
-    for (size_t i = 0; i < sizeof(num_keys) / sizeof(num_keys[0]); i++)
-        if (strcmp(num_keys[i].name, name) == 0)
-            return &num_keys[i];
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strcmp(keys[i].name, name) == 0)
+            return &keys[i];
     return NULL;
 }
 
@@ -149,18 +138,18 @@ of_config_load(struct of_config *cfg, const char *path, char *errbuf, size_t err
     errbuf[0] = '\0';
     json_object_foreach(root, key, v)
     {
-        const struct str_key *sk = str_key(key);
-        const struct num_key *nk = sk ? NULL : num_key(key);
-        if (sk && !json_is_string(v))
+        const struct key *k = find_key(key);
+        void *field = k ? (char *)cfg + k->off : NULL;
+        if (k && k->is_string && !json_is_string(v))
             snprintf(errbuf, errcap, "%s: '%s' must be a string", path, key);
-        else if (sk)
-            of_config_set((char **)((char *)cfg + sk->off), json_string_value(v));
-        else if (nk && (!json_is_integer(v) || json_integer_value(v) < nk->min ||
-                        json_integer_value(v) > nk->max))
+        else if (k && k->is_string)
+            of_config_set(field, json_string_value(v));
+        else if (k && (!json_is_integer(v) || json_integer_value(v) < k->min ||
+                       json_integer_value(v) > k->max))
             snprintf(errbuf, errcap, "%s: '%s' must be an integer from %" PRId64 " to %" PRId64,
-                     path, key, nk->min, nk->max);
-        else if (nk)
-            *(int64_t *)((char *)cfg + nk->off) = json_integer_value(v);
+                     path, key, k->min, k->max);
+        else if (k)
+            *(int64_t *)field = json_integer_value(v);
         else if (strcmp(key, "backgroundSync") == 0 && !json_is_boolean(v))
             snprintf(errbuf, errcap, "%s: 'backgroundSync' must be true or false", path);
         else if (strcmp(key, "backgroundSync") == 0)

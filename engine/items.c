@@ -68,6 +68,17 @@ share_id_state(struct of_engine *eng, int64_t share_id, enum of_conn_state *ret_
     pthread_mutex_unlock(&eng->shares_lock);
 }
 
+/* Does a conflict record hold path? (One lookup by path; only dirty items ask.) */
+static int
+in_conflict(struct of_engine *eng, const char *path)
+{
+    struct of_conflict_rec *rec =
+        malloc(sizeof(*rec)); /* a record is a few KiB: not on the stack */
+    int found = rec && of_store_conflict_find(eng->store, path, rec, NULL) == 0;
+    free(rec);
+    return found;
+}
+
 /*
  * An item of a share that is up is offline all the same where the server is
  * not asked about it: in a suspended tree, or while its offline change waits
@@ -78,20 +89,12 @@ item_state(struct of_engine *eng, const struct of_item *item, struct of_item_vie
 {
     if (!of_conn_up(v->conn_state) || item->type == OF_ITEM_SERVER || item->type == OF_ITEM_SHARE)
         return;
-    struct of_conflict_rec *rec = NULL;
-    if (item->suspended) {
-        v->conn_reason = OF_REASON_SUSPENDED;
-    } else if (of_item_dirty(item) && (rec = malloc(sizeof(*rec))) != NULL &&
-               of_store_conflict_find(eng->store, item->path, rec, NULL) == 0) {
-        v->conn_reason = OF_REASON_VERSION_CONFLICT;
-    } else {
-        if (item->transparent)
-            v->conn_state = OF_CONN_TRANSPARENT;
-        free(rec);
-        return;
+    if (item->suspended || (of_item_dirty(item) && in_conflict(eng, item->path))) {
+        v->conn_state = OF_CONN_OFFLINE;
+        v->conn_reason = item->suspended ? OF_REASON_SUSPENDED : OF_REASON_VERSION_CONFLICT;
+    } else if (item->transparent) {
+        v->conn_state = OF_CONN_TRANSPARENT;
     }
-    free(rec);
-    v->conn_state = OF_CONN_OFFLINE;
 }
 
 int
